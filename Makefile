@@ -1,0 +1,65 @@
+# gpt_nbdev: `make train` (the main job) and `make test` (the whole suite) work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Use the active virtualenv if there is one, else ./.venv (created on first use).
+VENV ?= $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV),.venv)
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.gpt_nbdev-installed
+TEST_TIMEOUT ?= 1500
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# torch first: a pinned CPU-friendly build unless a torch >= 2.4 is already there (an unpinned
+# `torch` would pull the newest CUDA build, several GB). Then the package with nbdev 2's pinned set.
+$(STAMP): $(PY) setup.py settings.ini constraints.txt
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c "import torch, sys; v = tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2, 4))" 2>/dev/null \
+	  || $(PY) -m pip install -q torch==2.13.0
+	PIP_CONSTRAINT=constraints.txt $(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)  ## create/reuse the virtualenv and install gpt_nbdev with its dev tools
+
+# The same checks nbdev's own CI makes: notebooks clean, library in sync, every notebook passes.
+# We compare the tree before and after, so the checks also work in a checkout with work in progress.
+check-clean: $(STAMP)  ## fail if nbdev_clean changes any notebook
+	@before="$$(git status --porcelain; git diff)"; $(BIN)/nbdev_clean; \
+	 if [ "$$before" != "$$(git status --porcelain; git diff)" ]; then \
+	   echo "notebooks are not clean: nbdev_clean changed them (review and commit):"; git status --porcelain; exit 1; fi
+
+check-sync: $(STAMP)  ## fail if nbdev_export changes the library
+	@before="$$(git status --porcelain; git diff)"; $(BIN)/nbdev_export; \
+	 if [ "$$before" != "$$(git status --porcelain; git diff)" ]; then \
+	   echo "gpt_nbdev/ is out of step with the notebooks: nbdev_export changed it (review and commit):"; git status --porcelain; exit 1; fi
+
+test: check-clean check-sync  ## run every notebook as the test suite (nbdev_test)
+	PATH="$(abspath $(BIN)):$$PATH" timeout $(TEST_TIMEOUT) $(BIN)/nbdev_test --n_workers 2
+
+test-slow: $(STAMP)  ## also run the cells flagged slow
+	PATH="$(abspath $(BIN)):$$PATH" timeout $(TEST_TIMEOUT) $(BIN)/nbdev_test --n_workers 2 --flags slow
+
+export: $(STAMP)  ## write gpt_nbdev/ from the notebooks
+	$(BIN)/nbdev_export
+
+clean-nbs: $(STAMP)  ## strip notebook metadata nbdev does not keep
+	$(BIN)/nbdev_clean
+
+docs: $(STAMP)  ## build the docs site (needs quarto)
+	@command -v quarto >/dev/null || { echo "make docs needs quarto: install it from https://quarto.org/docs/get-started/ and run again"; exit 1; }
+	$(BIN)/nbdev_docs
+
+preview: $(STAMP)  ## preview the docs site (needs quarto)
+	@command -v quarto >/dev/null || { echo "make preview needs quarto: install it from https://quarto.org/docs/get-started/ and run again"; exit 1; }
+	$(BIN)/nbdev_preview
+
+.PHONY: help install check-clean check-sync test test-slow export clean-nbs docs preview
+
+readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
+	$(PY) tools/render_readme.py
+.PHONY: readme
