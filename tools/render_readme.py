@@ -2,12 +2,15 @@
 `python tools/render_readme.py` writes README.md; `--check` exits 1 if README.md differs from the rendering."""
 import re, sys
 from pathlib import Path
+import nbformat
 from nbconvert import MarkdownExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 
 def render(nb_path=ROOT / 'nbs' / 'index.ipynb') -> str:
-    body, _ = MarkdownExporter(exclude_raw=True).from_filename(str(nb_path))
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells = [c for c in nb.cells if not re.search(r'^\s*#\s*\|\s*hide\s*$', c.source, re.M)]  # as nbdev does
+    body, _ = MarkdownExporter(exclude_raw=True).from_notebook_node(nb)
     out, in_code = [], False
     for line in body.splitlines():
         if line.startswith('```'):
