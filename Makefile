@@ -63,3 +63,11 @@ preview: $(STAMP)  ## preview the docs site (needs quarto)
 readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
 	$(PY) tools/render_readme.py
 .PHONY: readme
+
+# The main job. NPROC=1 is faster than 2 on a 2-core machine (measured: see nbs/04_trainer.ipynb); set NPROC to the
+# number of GPUs on a GPU machine. TRAIN_ARGS adds flags, e.g. `make train TRAIN_ARGS="--max_iters 500"`.
+NPROC ?= 1
+TRAIN_ARGS ?=
+train: $(STAMP)  ## the main job: train a small GPT on the embedded corpus (about 3 min on 2 CPU cores), sample, plot loss.png
+	$(BIN)/torchrun --standalone --nproc_per_node=$(NPROC) scripts/train_ddp.py --config configs/quickstart_cpu.yaml --overwrite $(TRAIN_ARGS)
+.PHONY: train
