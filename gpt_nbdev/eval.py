@@ -9,7 +9,7 @@ __all__ = ['N_ENDINGS', 'HELLASWAG_URL', 'EvalError', 'unwrap', 'model_device', 
            'evaluate_hellaswag', 'format_results', 'main']
 
 # %% ../nbs/06_eval.ipynb #fc62081a
-import functools, json, math, os, sys, time, urllib.error, urllib.request
+import functools, json, math, os, sys, urllib.error, urllib.request
 from contextlib import nullcontext
 from pathlib import Path
 import numpy as np
@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse, Param
 from tqdm import tqdm
-from .model import GPT, GPTConfig, CheckpointError, atomic_write
-from .data import DataError, load_meta, tokenizer_for, get_tokenizer, resolve_data
+from .model import CheckpointError, atomic_write
+from .data import DataError, load_meta, tokenizer_for, resolve_data
 from .sampling import load_checkpoint, fast_dtype
 
 # %% ../nbs/06_eval.ipynb #a5e30eb8
