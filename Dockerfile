@@ -17,4 +17,4 @@ USER trainer
 
 ENV NNODES=1 NODE_RANK=0 NPROC_PER_NODE=gpu MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 OMP_NUM_THREADS=8
 ENTRYPOINT ["/bin/sh", "-c", "exec torchrun --nnodes=$NNODES --node_rank=$NODE_RANK --nproc_per_node=$NPROC_PER_NODE --rdzv_backend=c10d --rdzv_endpoint=$MASTER_ADDR:$MASTER_PORT --max_restarts=3 scripts/train_ddp.py \"$@\"", "--"]
-CMD ["--config", "configs/quickstart.yaml"]
+CMD ["--config", "configs/quickstart_cpu.yaml"]

@@ -73,3 +73,23 @@ train: $(STAMP)  ## the main job: train a small GPT on the embedded corpus (abou
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$(( $$(nproc) / $(NPROC) > 0 ? $$(nproc) / $(NPROC) : 1 ))} \
 	  $(BIN)/torchrun --standalone --nproc_per_node=$(NPROC) scripts/train_ddp.py --config configs/quickstart_cpu.yaml --overwrite $(TRAIN_ARGS)
 .PHONY: train
+
+# Distributed runs (chapter 07). `make ddp-test N_PROCS_PER_NODE=2`: a few steps of a tiny model under torchrun on N
+# processes and on one, checked against each other. `make ddp-train ...`: this machine's share of a job; run it on every
+# machine with the same NNODES, MASTER_ADDR (the first machine's address) and MASTER_PORT. The c10d rendezvous numbers
+# the machines itself; NODE_RANK is passed along for logs and for a static rendezvous.
+N_PROCS_PER_NODE ?= 2
+NNODES ?= 1
+NODE_RANK ?= 0
+MASTER_ADDR ?= 127.0.0.1
+MASTER_PORT ?= 29500
+MAX_RESTARTS ?= 0
+RDZV_ID ?= gpt_nbdev
+CONFIG ?= configs/quickstart_cpu.yaml
+ddp-test: $(STAMP)  ## check distributed training: N_PROCS_PER_NODE processes under torchrun vs 1 process
+	$(PY) scripts/ddp_check.py --nproc_per_node $(N_PROCS_PER_NODE)
+
+ddp-train: $(STAMP)  ## this machine's share of a job: NNODES NODE_RANK MASTER_ADDR MASTER_PORT N_PROCS_PER_NODE CONFIG TRAIN_ARGS
+	$(BIN)/torchrun --nnodes=$(NNODES) --node_rank=$(NODE_RANK) --nproc_per_node=$(N_PROCS_PER_NODE) --max_restarts=$(MAX_RESTARTS) \
+	  --rdzv_backend=c10d --rdzv_endpoint=$(MASTER_ADDR):$(MASTER_PORT) --rdzv_id=$(RDZV_ID) scripts/train_ddp.py --config $(CONFIG) $(TRAIN_ARGS)
+.PHONY: ddp-test ddp-train

@@ -7,7 +7,7 @@ transformers' `GPT2LMHeadModel.generate` (greedy, its KV cache) on the same rand
 Tokens/s: new tokens divided by the time of the whole call (prefill included); the median of --reps runs after one
 warm-up run (which also compiles), the variants interleaved so that they share the machine's noise. Also reported: whether the greedy tokens equal transformers' and the
 logit error that bf16 weights introduce (relative to fp32, over the prompt)."""
-import argparse, platform, statistics, subprocess, time, warnings
+import argparse, platform, statistics, subprocess, sys, time, warnings
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
@@ -65,10 +65,12 @@ def main():
     outs, times, warm = {}, {i: [] for i in range(len(variants))}, {}
     for i, (name, dt, f, reps) in enumerate(variants):                  # warm up (and compile) once each
         t0 = time.perf_counter(); outs[i] = f(a.new); sync(); warm[i] = time.perf_counter() - t0
+        print(f'warm-up: {name} {str(dt).split(".")[-1]}: {warm[i]:.1f} s', file=sys.stderr, flush=True)
     for r in range(max(v[3] for v in variants)):
         for i, (name, dt, f, reps) in enumerate(variants):
             if r >= reps: continue
             sync(); t0 = time.perf_counter(); f(a.new); sync(); times[i].append(time.perf_counter() - t0)
+            print(f'run {r + 1}: {name} {str(dt).split(".")[-1]}: {a.new / times[i][-1]:.1f} tokens/s', file=sys.stderr, flush=True)
 
     ref = outs[0][0, a.prompt_len:].tolist()
     ref_tps = a.new / statistics.median(times[0])

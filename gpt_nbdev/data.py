@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['EOT', 'TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'GPT2_URLS', 'BPE_FILE', 'GPT2_PATTERN', 'TOKENIZERS',
-           'BATCH_BYTES', 'SMALL_CORPUS', 'FORMAT', 'DTYPES', 'META_KEYS', 'DataError', 'embedded_documents',
+           'BATCH_BYTES', 'SMALL_CORPUS', 'DATA_FORMAT', 'DTYPES', 'META_KEYS', 'DataError', 'embedded_documents',
            'text_pieces', 'jsonl_documents', 'find_text_files', 'unreachable', 'HFSource', 'EmbeddedSource',
            'TextsSource', 'FileSource', 'as_source', 'bytes_encoding', 'gpt2_encoding', 'train_bpe', 'bpe_ranks',
            'bpe_encoding', 'save_bpe', 'load_bpe', 'get_tokenizer', 'assign_splits', 'encode_batches', 'load_meta',
            'tokenizer_for', 'prepare', 'resolve_data', 'TokenLoader', 'prepare_cli']
 
-# %% ../nbs/03_data.ipynb #e59e338e
+# %% ../nbs/03_data.ipynb #528933e9
 import base64, functools, glob as globlib, hashlib, itertools, json, math, os, re, shutil, socket, sys, tempfile, time
 import urllib.error, urllib.request, warnings
 import multiprocessing as mp
@@ -25,19 +25,19 @@ from fastcore.script import call_parse
 from tqdm import tqdm
 from .model import atomic_write, write_json
 
-# %% ../nbs/03_data.ipynb #868fdb18
+# %% ../nbs/03_data.ipynb #975d49ce
 EOT = '<|endoftext|>'  # the end-of-text token, between documents (GPT-2's name for it)
 
 class DataError(ValueError):
     "Bad data input; the message is one line: the problem and the fix"
 
-# %% ../nbs/03_data.ipynb #f60d2c01
+# %% ../nbs/03_data.ipynb #c72f97a7
 def embedded_documents()->list: # the help topics of this Python, one string per topic, in name order
     "The documents of the embedded corpus: the `pydoc_data.topics` help texts that ship with Python"
     from pydoc_data.topics import topics
     return [topics[k] for k in sorted(topics)]
 
-# %% ../nbs/03_data.ipynb #e005799e
+# %% ../nbs/03_data.ipynb #850c35ea
 TEXT_SUFFIXES = ('.txt', '.md', '.jsonl')
 PIECE_BYTES = 8192          # a .txt/.md file is cut into documents of about this size, at line ends
 _MAX_PIECE = 1 << 20        # a piece with no line end in this many bytes is cut anyway (at a character boundary)
@@ -80,7 +80,7 @@ def text_pieces(
                 start = end
             if not block: return
 
-# %% ../nbs/03_data.ipynb #57da4aac
+# %% ../nbs/03_data.ipynb #716c4cc5
 def jsonl_documents(
     path, # a file of JSON records, one per line
     text_field:str='text', # the record field that holds the text
@@ -102,7 +102,7 @@ def jsonl_documents(
                                 f"pass text_field= the name of the text field")
             yield rec[text_field]
 
-# %% ../nbs/03_data.ipynb #92c345d4
+# %% ../nbs/03_data.ipynb #49151b7b
 def find_text_files(spec)->list: # sorted paths of .txt/.md/.jsonl files
     "The text files named by `spec`: a file, a folder (searched recursively, hidden entries skipped) or a glob"
     spec = str(spec)
@@ -121,7 +121,7 @@ def find_text_files(spec)->list: # sorted paths of .txt/.md/.jsonl files
     if not files: raise DataError(f"{where} holds no .txt, .md or .jsonl files: point to your text files")
     return files
 
-# %% ../nbs/03_data.ipynb #4af4a443
+# %% ../nbs/03_data.ipynb #3bc4964e
 def unreachable(
     url:str, # any URL on the server
     timeout:float=5.0, # seconds to wait for an answer
@@ -134,7 +134,7 @@ def unreachable(
 
 def _offline()->bool: return any(os.environ.get(v, '').lower() in ('1', 'true', 'yes', 'on') for v in ('HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE'))
 
-# %% ../nbs/03_data.ipynb #e4b4d7da
+# %% ../nbs/03_data.ipynb #2660512c
 _PACKAGED = {'json', 'csv', 'parquet', 'text', 'arrow'}   # `datasets` builders that read local `data_files`
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ HF_PRESETS = {
     'fineweb-edu': HFSource('HuggingFaceFW/fineweb-edu', config='sample-10BT'),
 }
 
-# %% ../nbs/03_data.ipynb #76f75602
+# %% ../nbs/03_data.ipynb #7ccc481a
 def _slug(s:str)->str: return re.sub(r'[^a-z0-9._]+', '-', s.lower()).strip('-.')[:40] or 'corpus'
 
 def _sha(obj)->str: return hashlib.sha1(json.dumps(obj, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
@@ -273,14 +273,14 @@ class _HFWrap:
         return fp
     def documents(self, text_field='text'): return self.hf.documents(text_field)
 
-# %% ../nbs/03_data.ipynb #79c3045b
+# %% ../nbs/03_data.ipynb #79db9df9
 @functools.cache
 def bytes_encoding()->tiktoken.Encoding:
     "Byte-level tokens: id = byte value (0-255), `<|endoftext|>` = 256"
     return tiktoken.Encoding(name='bytes', pat_str=r'[\s\S]{1,64}', mergeable_ranks={bytes([i]): i for i in range(256)},
                              special_tokens={EOT: 256}, explicit_n_vocab=257)
 
-# %% ../nbs/03_data.ipynb #4ffa227e
+# %% ../nbs/03_data.ipynb #65b0d0a9
 GPT2_URLS = ('https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe',
              'https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json')
 
@@ -298,7 +298,7 @@ def gpt2_encoding(timeout:float=5.0)->tiktoken.Encoding:
     except Exception as e:
         raise DataError(f"could not load the GPT-2 vocabulary ({type(e).__name__}: {str(e).splitlines()[0][:200]}): {fix}") from None
 
-# %% ../nbs/03_data.ipynb #d8203125
+# %% ../nbs/03_data.ipynb #ddc2edfc
 BPE_FILE = 'bpe.tiktoken'   # the trained BPE, next to train.bin
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""  # tiktoken's r50k
 
@@ -354,7 +354,7 @@ def load_bpe(path)->dict:
         raise DataError(f"{path} is not a valid byte-level BPE (ranks must be 0..n-1 with the 256 bytes first): prepare the data again")
     return ranks
 
-# %% ../nbs/03_data.ipynb #ea4687fb
+# %% ../nbs/03_data.ipynb #175e683a
 TOKENIZERS = ('bytes', 'gpt2', 'bpe')
 
 @functools.lru_cache(maxsize=16)
@@ -376,7 +376,7 @@ def get_tokenizer(
     if name is not None and (Path(name) / 'meta.json').exists(): return tokenizer_for(name)
     raise DataError(f"unknown tokenizer {name!r}: use one of {', '.join(TOKENIZERS)}")
 
-# %% ../nbs/03_data.ipynb #2722fae1
+# %% ../nbs/03_data.ipynb #53cf1a16
 def assign_splits(
     docs, # an iterable of documents
     val_fraction:float, # the fraction of documents that go to validation
@@ -393,7 +393,7 @@ def assign_splits(
         yield from zip(chunk, val.tolist())
         start += m
 
-# %% ../nbs/03_data.ipynb #250cf375
+# %% ../nbs/03_data.ipynb #3ac410c4
 BATCH_BYTES = 1 << 20      # documents are sent to the workers in batches of about this many characters
 SMALL_CORPUS = 4 << 20     # a local corpus smaller than this is tokenized in one process unless num_proc says otherwise
 _WORKER = {}
@@ -459,8 +459,8 @@ def encode_batches(
             if len(pending) >= 2 * num_proc: yield done()
         while pending: yield done()
 
-# %% ../nbs/03_data.ipynb #b06e8453
-FORMAT = 1                                     # the version of the prepared-data format
+# %% ../nbs/03_data.ipynb #dfe4318f
+DATA_FORMAT = 1                                     # the version of the prepared-data format
 DTYPES = {'uint16': 1 << 16, 'uint32': 1 << 32}  # how many token ids each dtype can hold
 META_KEYS = ('tokenizer', 'vocab_size', 'eot_token', 'dtype', 'train_tokens', 'val_tokens', 'source')
 
@@ -485,7 +485,7 @@ def _dtype_for(vocab:int, dtype:str=None)->str:
                         + ("use dtype='uint32' or leave dtype unset" if dtype == 'uint16' else "use a smaller vocabulary"))
     return dtype
 
-# %% ../nbs/03_data.ipynb #7a3333db
+# %% ../nbs/03_data.ipynb #fdfb46d3
 def load_meta(
     data_dir, # a directory written by `prepare`
 )->dict: # the contents of meta.json
@@ -524,7 +524,7 @@ def tokenizer_for(
                         f"{meta['vocab_size']} ({meta['eot_token']}): prepare the data again")
     return enc
 
-# %% ../nbs/03_data.ipynb #e8b982af
+# %% ../nbs/03_data.ipynb #261bf09c
 def _documents(src, text_field, max_docs):
     docs = (d for d in src.documents(text_field) if d)
     return docs if max_docs is None else itertools.islice(docs, max_docs)
@@ -611,7 +611,7 @@ def _publish(tmp:Path, out:Path, settings:dict):
         shutil.rmtree(tmp, ignore_errors=True)     # another process finished the same work first
     _fsync(out.parent)
 
-# %% ../nbs/03_data.ipynb #845f4d96
+# %% ../nbs/03_data.ipynb #e204be43
 def prepare(
     source=None, # None: the embedded corpus; a file, folder or glob of .txt/.md/.jsonl; 'tinystories', 'fineweb-edu' or a Hugging Face dataset name ('owner/name' or 'owner/name:config'); an `HFSource`; a list of strings
     out_dir=None, # where to write; None: `root`/<source>-<tokenizer>-<hash of the settings>
@@ -638,7 +638,7 @@ def prepare(
     if encoding_errors not in ('strict', 'replace'): raise DataError(f"encoding_errors={encoding_errors!r}: use 'strict' or 'replace'")
     src = as_source(source, encoding_errors)
     settings = json.loads(json.dumps(dict(
-        format=FORMAT, source=src.fingerprint, tokenizer=tokenizer, vocab_size=vocab if tokenizer == 'bpe' else None,
+        format=DATA_FORMAT, source=src.fingerprint, tokenizer=tokenizer, vocab_size=vocab if tokenizer == 'bpe' else None,
         val_fraction=val_fraction, text_field=text_field, max_docs=max_docs, max_tokens=max_tokens, seed=seed, dtype=dtype,
         encoding_errors=encoding_errors, piece_bytes=PIECE_BYTES, bpe_sample_bytes=bpe_sample_bytes if tokenizer == 'bpe' else None)))
     name = f"{src.slug}-{tokenizer}{vocab if tokenizer == 'bpe' else ''}-{_sha(settings)[:8]}"
@@ -665,7 +665,7 @@ def prepare(
         if n['train_tokens'] == 0:
             raise DataError(f"the corpus {src.description} has only {n['val_docs']} document(s), all taken for validation: "
                             f"give more text, or pass val_fraction=0")
-        meta = dict(format=FORMAT, tokenizer=tokenizer, vocab_size=enc.n_vocab, eot_token=enc.eot_token, dtype=dtype, **n,
+        meta = dict(format=DATA_FORMAT, tokenizer=tokenizer, vocab_size=enc.n_vocab, eot_token=enc.eot_token, dtype=dtype, **n,
                     source=src.description, settings=settings, created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
         write_json(tmp / 'meta.json', meta)
         _fsync(tmp)
@@ -674,7 +674,7 @@ def prepare(
         shutil.rmtree(tmp, ignore_errors=True); raise
     return out
 
-# %% ../nbs/03_data.ipynb #a25d65ac
+# %% ../nbs/03_data.ipynb #52092a94
 def resolve_data(
     data=None, # a prepared directory (holding meta.json), or any `source` for `prepare`
     tokenizer:str='bytes', # the tokenizer when preparing (a prepared directory keeps its own)
@@ -686,7 +686,7 @@ def resolve_data(
         load_meta(data); return Path(data)
     return prepare(data, tokenizer=tokenizer, root=root, **prepare_kwargs)
 
-# %% ../nbs/03_data.ipynb #10fcf1b2
+# %% ../nbs/03_data.ipynb #036836a4
 class TokenLoader:
     "Batches of (input, target) windows from a prepared directory; step `s`'s windows depend only on (seed, s, global batch)"
     def __init__(self,
@@ -761,7 +761,7 @@ class TokenLoader:
         return (f"TokenLoader({self.dir.name}, {self.split}: {len(self.data):,} tokens, block_size={self.block_size}, "
                 f"global batch {self.batch_size}x{self.grad_accum}x{self.world_size})")
 
-# %% ../nbs/03_data.ipynb #b3eccf8e
+# %% ../nbs/03_data.ipynb #c6051bfe
 @call_parse
 def prepare_cli(
     source:str=None, # a file, folder or glob of .txt/.md/.jsonl; tinystories, fineweb-edu or a Hugging Face dataset; none: the embedded corpus
