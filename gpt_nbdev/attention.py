@@ -86,9 +86,9 @@ class CausalSelfAttention(nn.Module):
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, H, T, D)
         if rope is not None: q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
-        if kv_cache is not None: k, v = kv_cache.update(layer_idx, k, v)
+        if kv_cache is not None: k, v = kv_cache.update(layer_idx, k, v); q = q.to(k.dtype)   # attend in the cache's dtype
         attend = naive_attention if self.naive else sdpa_attention
-        y = attend(q, k, v, mask, dropout_p=self.dropout if self.training else 0.0)
+        y = attend(q, k, v, mask, dropout_p=self.dropout if self.training else 0.0).to(x.dtype)
         return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(B, T, C)))
 
 # %% ../nbs/00_attention.ipynb #27e31fb8

@@ -146,12 +146,14 @@ class GPT(nn.Module):
     def new_kv_cache(self,
                      batch_size:int, # sequences decoded together
                      max_len:int=None, # positions to hold; default block_size
-                     device=None, dtype=None): # default: the model's
+                     device=None, # default: the model's
+                     dtype=None): # default: the model's, but float32 on a CPU (where attention over it is faster so)
         "An empty `KVCache` shaped for this model"
         p = self.lm_head.weight
         c = self.config
-        return KVCache(c.n_layer, batch_size, c.n_head, c.head_dim, max_len or c.block_size,
-                       device=device or p.device, dtype=dtype or p.dtype)
+        device = torch.device(device or p.device)
+        dtype = dtype or (torch.float32 if device.type == 'cpu' else p.dtype)
+        return KVCache(c.n_layer, batch_size, c.n_head, c.head_dim, max_len or c.block_size, device=device, dtype=dtype)
 
 # %% ../nbs/02_model.ipynb #a1fa1ecd
 def rel_err(a:torch.Tensor, b:torch.Tensor)->float:
