@@ -363,11 +363,14 @@ def static_decode_step(
     steps = model.__dict__.setdefault('_static_steps', {})
     p = model.lm_head.weight
     key = (batch_size, max_len, p.device, p.dtype, compile)
-    if key not in steps:
+    weights = tuple((id(w), w._version) for w in model.parameters())   # changes when the weights do (training, loading)
+    if key not in steps or steps[key][0] != weights:
         step = StaticDecodeStep(model, batch_size, max_len)
-        mode = 'reduce-overhead' if p.device.type == 'cuda' else None
-        steps[key] = (step, torch.compile(step, mode=mode, fullgraph=True, dynamic=False) if compile else step)
-    return steps[key]
+        if not compile: fn = step
+        elif p.device.type == 'cuda': fn = torch.compile(step, mode='reduce-overhead', fullgraph=True, dynamic=False)
+        else: fn = torch.compile(step, fullgraph=True, dynamic=False, options={'freezing': True})   # weights as constants
+        steps[key] = (weights, step, fn)
+    return steps[key][1:]
 
 # %% ../nbs/05_sampling.ipynb #87de7187
 class TextStream:
@@ -555,7 +558,7 @@ def main(
     device:str='auto', # cpu, cuda, cuda:1 ... (auto: cuda if available)
     dtype:str='auto', # float32 | bfloat16 | float16 (auto: bfloat16 where the hardware does it natively)
     tokenizer:str=None, # override the tokenizer named in the checkpoint
-    compile:store_true=False, # static KV cache and a compiled decode step (for GPUs)
+    compile:store_true=False, # static KV cache and a compiled decode step (CUDA graphs on GPUs, frozen weights on CPUs; the first call compiles)
     no_cache:store_true=False, # re-run the whole context for every token (nanoGPT's way; slow)
 ):
     "Generate text from a trained checkpoint or OpenAI's GPT-2"
