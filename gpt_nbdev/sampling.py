@@ -368,9 +368,16 @@ def static_decode_step(
         step = StaticDecodeStep(model, batch_size, max_len)
         if not compile: fn = step
         elif p.device.type == 'cuda': fn = torch.compile(step, mode='reduce-overhead', fullgraph=True, dynamic=False)
-        else: fn = torch.compile(step, fullgraph=True, dynamic=False, options={'freezing': True})   # weights as constants
+        else: fn = _frozen(torch.compile(step, fullgraph=True, dynamic=False))
         steps[key] = (weights, step, fn)
     return steps[key][1:]
+
+def _frozen(compiled):
+    "`compiled` with inductor's freezing on (weights as constants): it compiles at its first calls, so the setting must hold then"
+    import torch._inductor.config as inductor_config
+    def call(*args):
+        with inductor_config.patch(freezing=True): return compiled(*args)
+    return call
 
 # %% ../nbs/05_sampling.ipynb #87de7187
 class TextStream:
