@@ -19,6 +19,7 @@ def render(nb_path=ROOT / 'nbs' / 'index.ipynb') -> str:
         out.append(line)
     text = '\n'.join(out)
     text = re.sub(r'\]\((\d\d_[\w]+)\.ipynb\)', r'](nbs/\1.ipynb)', text)   # chapter links work on GitHub too
+    text = re.sub(r'\]\(images/', '](nbs/images/', text)                 # and pictures
     text = re.sub(r'\n{3,}', '\n\n', text).strip() + '\n'
     return '<!-- generated from nbs/index.ipynb by tools/render_readme.py (make readme): edit the notebook -->\n' + text
 
