@@ -9,7 +9,7 @@ __all__ = ['DEVICES', 'DTYPES', 'BACKENDS', 'PREPARE_ON', 'QUICKSTART_MODEL', 'S
            'all_sum', 'forward_backward', 'evaluate', 'file_sha256', 'finish_pending', 'save_checkpoint',
            'read_checkpoint', 'load_train_state', 'StopOnSignal', 'peak_tflops', 'Progress', 'read_metrics',
            'plot_losses', 'save_loss_plot', 'sample_text', 'share_errors', 'run_once', 'Trainer', 'padded_vocab',
-           'train', 'main']
+           'train', 'weights_rel_err', 'losses', 'main', 'cli_flags']
 
 # %% ../nbs/04_trainer.ipynb #1989dcef
 import argparse, difflib, hashlib, importlib.util, inspect, json, math, os, shutil, signal, socket, sys, tempfile, threading, time
@@ -27,7 +27,7 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 from fastcore.script import call_parse, anno_parser, is_cli
 from tqdm import tqdm
-from .model import GPT, GPTConfig, POS_EMBS, CheckpointError, atomic_write, write_json, WEIGHTS, CONFIG
+from .model import GPT, GPTConfig, POS_EMBS, CheckpointError, atomic_write, write_json, rel_err, WEIGHTS, CONFIG
 from .block import NORMS
 from .data import DataError, TokenLoader, load_meta, resolve_data, tokenizer_for
 
@@ -910,6 +910,18 @@ def train(cfg:TrainConfig=None, # the run's settings (default: the quick start)
     cfg = load_config(None, **{**asdict(cfg or TrainConfig()), **kwargs})
     with Trainer(cfg) as t: return t.fit()
 
+# %% ../nbs/04_trainer.ipynb #c955bc15
+def weights_rel_err(a, # a checkpoint directory
+                    b, # another checkpoint directory, of the same model shape
+                   )->float:
+    "How far apart two checkpoints' weights are: the relative difference of all their parameters as one vector"
+    a, b = GPT.load(a).state_dict(), GPT.load(b).state_dict()
+    return rel_err(torch.cat([v.flatten() for v in a.values()]), torch.cat([b[k].flatten() for k in a]))
+
+def losses(out_dir)->list:
+    "The training losses logged in `out_dir`'s metrics.jsonl, step by step"
+    return [r['loss'] for r in read_metrics(out_dir) if 'loss' in r]
+
 # %% ../nbs/04_trainer.ipynb #7e8234d5
 def _flags_of(cls):
     "`delegates(cls)`, with each flag's help read from the dataclass's field comments"
@@ -938,3 +950,13 @@ def main(config:str=None, # a YAML recipe (see configs/) setting any of the flag
         except TrainError: master = True                             # the environment itself is wrong: say so everywhere
         if isinstance(e, _OwnError) or (master and not isinstance(e, _PeerFailed)): print(f'error: {e}', file=sys.stderr)
         sys.exit(1 if isinstance(e, Diverged) else 2)
+
+# %% ../nbs/04_trainer.ipynb #f531ad0e
+def cli_flags(**settings)->list:
+    "The training command line's flags for `TrainConfig` settings (those at their default are left out)"
+    default, out = asdict(TrainConfig()), []
+    for k, v in settings.items():
+        if k not in default: raise ValueError(f'{k} is not a training setting: see TrainConfig')
+        if v == default[k]: continue
+        out += [f'--{k}' if v else f'--no-{k}'] if isinstance(v, bool) else [f'--{k}', str(v)]
+    return out
