@@ -150,11 +150,15 @@ class GPT(nn.Module):
                      device=None, # default: the model's
                      dtype=None): # default: the model's, but float32 on a CPU (where attention over it is faster so)
         "An empty `KVCache` shaped for this model"
-        p = self.lm_head.weight
         c = self.config
-        device = torch.device(device or p.device)
-        dtype = dtype or (torch.float32 if device.type == 'cpu' else p.dtype)
-        return KVCache(c.n_layer, batch_size, c.n_head, c.head_dim, max_len or c.block_size, device=device, dtype=dtype)
+        device = torch.device(device or self.lm_head.weight.device)
+        return KVCache(c.n_layer, batch_size, c.n_head, c.head_dim, max_len or c.block_size, device=device,
+                       dtype=dtype or self.kv_dtype(device))
+
+    def kv_dtype(self, device=None)->torch.dtype:
+        "The dtype of a key/value cache on `device`: the model's, but float32 on a CPU (attention over it is faster so)"
+        p = self.lm_head.weight
+        return torch.float32 if torch.device(device or p.device).type == 'cpu' else p.dtype
 
 # %% ../nbs/02_model.ipynb #a1fa1ecd
 def rel_err(a:torch.Tensor, b:torch.Tensor)->float:
