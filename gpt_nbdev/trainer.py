@@ -291,7 +291,7 @@ def init_distributed(env:DistEnv, backend:str, device:torch.device):
         store, _, _ = next(rendezvous('env://', env.rank, env.world_size))
         dist.init_process_group(backend=backend, store=dist.PrefixStore(f'attempt{env.restarts}', store), rank=env.rank,
                                 world_size=env.world_size, device_id=device if backend == 'nccl' else None)
-    return dist.new_group(backend='gloo', timeout=timedelta(hours=6))   # long: preparing data can take a while
+    return dist.new_group(backend='gloo')   # (preparing data, which can take long, gets a group of its own: `run_once`)
 
 def all_sum(values:list, group=None)->list:
     "The sums of `values` over all processes (floats, through the gloo group; `values` itself for one process)"
@@ -531,7 +531,8 @@ def run_once(fn, # the work, returning something small: read a checkpoint, prepa
              group=None, # a gloo group of every process (None: one process)
              per_machine:bool=False, # False: global rank 0 runs `fn`; True: the first process of every machine does
              timeout:float=None, # seconds the others wait (None: the group's timeout)
-             what:str='finish', # for the message when the wait times out: "waited ... for rank 0 to {what}"
+             what:str='finish', # for the message when the wait times out: "waited ... for rank 0 to {what}: {hint}"
+             hint:str='', # what to do about it
             ):
     "`fn()` on one process (or one per machine) while the others wait; its result, or its error, reaches them all"
     leader = env.rank - env.local_rank if per_machine else 0             # torchrun numbers a machine's processes in a row
@@ -541,23 +542,21 @@ def run_once(fn, # the work, returning something small: read a checkpoint, prepa
         try: res = fn()
         except Exception as e: err = e
     try: got = share_errors(None if err is None else str(err), env, g, res)
-    except RuntimeError:                                                   # gloo's timeout, or a peer that gave up
-        if err is not None: raise err from None
-        if env.rank == leader: raise
+    except TrainError:
+        if err is not None: raise err from None          # the leader raises its own error, with its type and traceback
+        raise
+    except RuntimeError:                                 # gloo's timeout, or a peer that gave up
+        if err is not None or env.rank == leader or timeout is None: raise
         who = f'rank {leader}, the first process of this machine,' if per_machine else 'rank 0'
-        raise (_OwnError if env.rank == leader + 1 else _PeerFailed)(
-            f'waited {timeout:g} s for {who} to {what}: raise --prepare_timeout, or prepare the data beforehand (gpt_prepare) '
-            f'and pass its directory to --data') from None
+        raise (_OwnError if env.rank == leader + 1 else _PeerFailed)(f'waited {timeout:g} s for {who} to {what}: {hint}') from None
     finally:
         if g is not group: dist.destroy_process_group(g)
-    if err is not None: raise err
     return got[leader]
 
 class Trainer:
     "A training run: `Trainer(cfg)` checks and sets up everything, `fit()` trains"
     def __init__(self, cfg:TrainConfig):
-        check_config(cfg)
-        self.cfg, self.env = replace(cfg), DistEnv.from_env()
+        self.cfg, self.env = replace(cfg), DistEnv.from_env()     # `replace` checks the settings again
         self.out, self.group, self._threads, self._tb, self._metrics = Path(cfg.out_dir), None, None, None, None
         self.device = pick_device(cfg.device, self.env.local_rank)
         self.dtype = pick_dtype(cfg.dtype, self.device)
@@ -588,9 +587,9 @@ class Trainer:
         if self.dtype is torch.float32: return nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
-    def in_turn(self, fn):
-        "`fn()` on rank 0 while the others wait; its result, or its error, reaches them all"
-        return run_once(fn, self.env, self.group)
+    def in_turn(self, fn, **kwargs):
+        "`run_once(fn, ...)` among this run's processes (`kwargs`: `run_once`'s options)"
+        return run_once(fn, self.env, self.group, **kwargs)
 
     def everyone_sees(self, path, # a file every process must be able to read
                       why:str, # what the file is and how to make it visible to all, for the message
@@ -646,8 +645,8 @@ def padded_vocab(n:int, multiple:int=64)->int:
 def _setup_data(self:Trainer):
     c, env = self.cfg, self.env
     prepare = lambda: str(resolve_data(c.data, tokenizer=c.tokenizer, root=c.data_root, progress=c.progress and env.local_rank == 0))
-    self.data_dir = Path(run_once(prepare, env, self.group, per_machine=c.prepare_on == 'node', timeout=c.prepare_timeout,
-                                  what='prepare the data'))
+    self.data_dir = Path(self.in_turn(prepare, per_machine=c.prepare_on == 'node', timeout=c.prepare_timeout, what='prepare the data',
+                                      hint='raise --prepare_timeout, or prepare the data beforehand (gpt_prepare) and pass its directory to --data'))
     self.everyone_sees(self.data_dir / 'meta.json', f'rank 0 prepared the data there; with --prepare_on global, --data_root '
                                                     f'must be on a filesystem all machines share (for local disks use --prepare_on node)')
     self.meta = load_meta(self.data_dir)
@@ -689,8 +688,6 @@ def _model_config(self:Trainer):
         if 'transformer.wpe.weight' in sd: sd['transformer.wpe.weight'] = sd['transformer.wpe.weight'][:bs]
         return replace(gc, block_size=bs, dropout=c.dropout), sd
     shape = {k: given[k] or QUICKSTART_MODEL[k] for k in SHAPE}
-    if shape['n_embd'] % shape['n_head']:
-        raise TrainError(f"n_embd ({shape['n_embd']}) must be divisible by n_head ({shape['n_head']}): change one of them")
     try: return GPTConfig(vocab_size=padded_vocab(data_vocab), dropout=c.dropout, bias=c.bias, pos_emb=c.pos_emb, norm=c.norm, **shape), None
     except ValueError as e: raise TrainError(str(e)) from None
 
@@ -756,8 +753,8 @@ def _check_extras(self:Trainer):
 @patch
 def _batches(self:Trainer, step:int)->list:
     "Step `step`'s micro-batches for this process, on the device"
-    nb = self.device.type == 'cuda'
-    return [tuple(t.pin_memory().to(self.device, non_blocking=True) if nb else t for t in self.loader.batch(step, i))
+    cuda = self.device.type == 'cuda'
+    return [tuple(t.pin_memory().to(self.device, non_blocking=True) if cuda else t.to(self.device) for t in self.loader.batch(step, i))
             for i in range(self.cfg.grad_accum)]
 
 @patch
