@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['EOT', 'TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'GPT2_URLS', 'BPE_FILE', 'GPT2_PATTERN', 'TOKENIZERS',
            'BATCH_BYTES', 'SMALL_CORPUS', 'DATA_FORMAT', 'DTYPES', 'META_KEYS', 'DataError', 'embedded_documents',
-           'text_pieces', 'jsonl_documents', 'find_text_files', 'unreachable', 'HFSource', 'EmbeddedSource',
-           'TextsSource', 'FileSource', 'as_source', 'bytes_encoding', 'gpt2_encoding', 'train_bpe', 'bpe_ranks',
+           'text_pieces', 'jsonl_documents', 'find_text_files', 'unreachable', 'HFSource', 'TextsSource',
+           'EmbeddedSource', 'FileSource', 'as_source', 'bytes_encoding', 'gpt2_encoding', 'train_bpe', 'bpe_ranks',
            'bpe_encoding', 'save_bpe', 'load_bpe', 'get_tokenizer', 'assign_splits', 'encode_batches', 'load_meta',
            'tokenizer_for', 'prepare', 'resolve_data', 'TokenLoader', 'prepare_cli']
 
@@ -23,7 +23,8 @@ import tiktoken
 import torch
 from fastcore.script import call_parse
 from tqdm import tqdm
-from .model import atomic_write, write_json
+from tiktoken_ext.openai_public import r50k_pat_str
+from .model import atomic_write, fsync_dir, write_json
 
 # %% ../nbs/03_data.ipynb #975d49ce
 EOT = '<|endoftext|>'  # the end-of-text token, between documents (GPT-2's name for it)
@@ -114,7 +115,10 @@ def find_text_files(spec)->list: # sorted paths of .txt/.md/.jsonl files
         if not p.exists():
             raise DataError(f"{spec} does not exist: give an existing file, folder or glob of .txt/.md/.jsonl files "
                             f"(or no source for the embedded corpus)")
-        if p.is_file(): return [p]
+        if p.is_file():
+            if p.suffix.lower() in TEXT_SUFFIXES: return [p]
+            raise DataError(f"{spec} is not a text file this reads (the suffixes read are {', '.join(TEXT_SUFFIXES)}): rename "
+                            f"it if it is plain text or JSON lines, or read CSV/JSON with HFSource('csv' or 'json', data_files=...)")
         files = sorted(f for f in p.rglob('*') if f.is_file() and not any(s.startswith('.') for s in f.relative_to(p).parts))
         where = f"the folder {spec}"
     files = [f for f in files if f.suffix.lower() in TEXT_SUFFIXES]
@@ -189,30 +193,25 @@ def _slug(s:str)->str: return re.sub(r'[^a-z0-9._]+', '-', s.lower()).strip('-.'
 
 def _sha(obj)->str: return hashlib.sha1(json.dumps(obj, sort_keys=True, ensure_ascii=True).encode()).hexdigest()
 
-class EmbeddedSource:
-    "The embedded corpus (`embedded_documents`)"
-    slug = 'pydoc-topics'
-    def __init__(self): self.docs = embedded_documents()
-    @property
-    def nbytes(self): return sum(len(d.encode()) for d in self.docs)
-    @property
-    def description(self): return (f"embedded: pydoc_data.topics, the help topics of Python {sys.version.split()[0]} "
-                                   f"({len(self.docs)} documents)")
-    @property
-    def fingerprint(self): return {'kind': 'embedded', 'sha1': _sha(self.docs)}
-    def documents(self, text_field='text'): return iter(self.docs)
-
 class TextsSource:
     "Documents given as a list of strings"
-    slug = 'texts'
+    slug, kind = 'texts', 'texts'
     def __init__(self, texts): self.docs = list(texts)
     @property
     def nbytes(self): return sum(len(d.encode()) for d in self.docs)
     @property
     def description(self): return f"{len(self.docs)} documents given in memory"
     @property
-    def fingerprint(self): return {'kind': 'texts', 'sha1': _sha(self.docs)}
+    def fingerprint(self): return {'kind': self.kind, 'sha1': _sha(self.docs)}
     def documents(self, text_field='text'): return iter(self.docs)
+
+class EmbeddedSource(TextsSource):
+    "The embedded corpus (`embedded_documents`)"
+    slug, kind = 'pydoc-topics', 'embedded'
+    def __init__(self): super().__init__(embedded_documents())
+    @property
+    def description(self): return (f"embedded: pydoc_data.topics, the help topics of Python {sys.version.split()[0]} "
+                                   f"({len(self.docs)} documents)")
 
 class FileSource:
     "Local .txt/.md/.jsonl files (`find_text_files`)"
@@ -221,7 +220,7 @@ class FileSource:
         p = Path(self.spec.split('*')[0].rstrip('/') or '.')
         self.slug = _slug(p.stem if p.suffix else p.name)
     @property
-    def nbytes(self): return None if any(f.suffix == '.jsonl' for f in self.files) else sum(f.stat().st_size for f in self.files)
+    def nbytes(self): return None if any(f.suffix.lower() == '.jsonl' for f in self.files) else sum(f.stat().st_size for f in self.files)
     @property
     def description(self): return f"{self.spec} ({len(self.files)} file{'s' * (len(self.files) != 1)})"
     @property
@@ -255,7 +254,7 @@ def as_source(
     s = str(source)
     if isinstance(source, str) and s.lower() in HF_PRESETS: return _HFWrap(HF_PRESETS[s.lower()])
     looks_local = (isinstance(source, os.PathLike) or Path(s).expanduser().exists() or any(c in s for c in '*?[')
-                   or s.startswith(('.', '/', '~')) or Path(s).suffix.lower() in TEXT_SUFFIXES + ('.json',))
+                   or s.startswith(('.', '/', '~')) or Path(s).suffix.lower() in TEXT_SUFFIXES)
     if looks_local: return FileSource(s, encoding_errors)
     name, _, config = s.partition(':')
     return _HFWrap(HFSource(name, config or None))
@@ -300,7 +299,7 @@ def gpt2_encoding(timeout:float=5.0)->tiktoken.Encoding:
 
 # %% ../nbs/03_data.ipynb #ddc2edfc
 BPE_FILE = 'bpe.tiktoken'   # the trained BPE, next to train.bin
-GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""  # tiktoken's r50k
+GPT2_PATTERN = r50k_pat_str  # GPT-2's pre-tokenizer regex, as tiktoken defines it (`tiktoken_ext.openai_public`)
 
 def _gpt2_byte_alphabet()->dict:
     "GPT-2's map from bytes to printable characters (`bytes_to_unicode`), inverted: character -> byte"
@@ -562,11 +561,6 @@ def _remove_stale_partials(out:Path):
         pid = p.name.rsplit('-', 1)[-1]
         if pid.isdigit() and not _alive(int(pid)): shutil.rmtree(p, ignore_errors=True)
 
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try: os.fsync(fd)
-    finally: os.close(fd)
-
 def _write_tokens(f, tokens:np.ndarray):
     "Append `tokens` to the open file `f`"
     f.write(tokens.tobytes())
@@ -609,7 +603,7 @@ def _publish(tmp:Path, out:Path, settings:dict):
     except OSError:
         if _finished(out, settings) != out: raise
         shutil.rmtree(tmp, ignore_errors=True)     # another process finished the same work first
-    _fsync(out.parent)
+    fsync_dir(out.parent)
 
 # %% ../nbs/03_data.ipynb #e204be43
 def prepare(
@@ -668,7 +662,7 @@ def prepare(
         meta = dict(format=DATA_FORMAT, tokenizer=tokenizer, vocab_size=enc.n_vocab, eot_token=enc.eot_token, dtype=dtype, **n,
                     source=src.description, settings=settings, created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
         write_json(tmp / 'meta.json', meta)
-        _fsync(tmp)
+        fsync_dir(tmp)
         _publish(tmp, out, settings)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
@@ -726,10 +720,6 @@ class TokenLoader:
     def global_batch(self)->int: return self.batch_size * self.grad_accum * self.world_size
     @property
     def tokens_per_step(self)->int: return self.global_batch * self.block_size
-    @property
-    def vocab_size(self)->int: return self.meta['vocab_size']
-    @property
-    def eot_token(self)->int: return self.meta['eot_token']
 
     def windows(self, step:int)->np.ndarray: # (global_batch,) start offsets
         "The start offsets of the windows of optimizer step `step`'s global batch"
@@ -779,7 +769,8 @@ def prepare_cli(
 ):
     "Prepare a corpus: tokenize it into train.bin, val.bin and meta.json"
     try:
-        d = prepare(source, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens, seed, num_proc,
+        d = prepare(source=source, out_dir=out_dir, tokenizer=tokenizer, vocab_size=vocab_size, val_fraction=val_fraction,
+                    text_field=text_field, max_docs=max_docs, max_tokens=max_tokens, seed=seed, num_proc=num_proc,
                     encoding_errors=encoding_errors, root=root)
     except DataError as e:
         print(f"error: {e}", file=sys.stderr); sys.exit(1)
