@@ -8,23 +8,17 @@ Prints two tables. Rates are the best of `--repeats` runs, the variants run in t
 machine hits them alike. "CPU efficiency" = CPU seconds of the 1-core run / CPU seconds of the all-core run (this process
 and its workers): the share of the work that is not overhead, whatever else the machine is doing.
 """
-import argparse, os, platform, subprocess, tempfile, time
+import argparse, itertools, os, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import torch
 from gpt_nbdev.data import (GPT2_URLS, TokenLoader, _tiktoken_cached, assign_splits, encode_batches, get_tokenizer,
                             prepare, text_pieces)
+from _common import machine, load
 
 REPO = Path(__file__).resolve().parents[1]
 H100_GPT2_TOKENS_PER_S = 468_000   # llm.c, GPT-2 124M on 8xH100, per GPU (see shared/REFERENCES.md)
-
-
-def cpu_name():
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True, timeout=10).stdout
-        return next(l.split(':', 1)[1].strip() for l in out.splitlines() if l.startswith('Model name'))
-    except Exception: return platform.processor() or 'unknown CPU'
 
 
 def timed(fn):
@@ -53,8 +47,7 @@ def main():
     cores = len(os.sched_getaffinity(0))
     text = Path(args.text).read_text(encoding='utf-8')
     reps = int(np.ceil(args.mb * 1e6 / len(text.encode())))
-    print(f"machine: {cpu_name()}, {cores} cores, Python {platform.python_version()}, torch {torch.__version__}, "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+    print(f"machine: {machine('cpu')}, {load()} at start")
     rows, loads = [], []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -98,7 +91,7 @@ def main():
             (t1, _), (tn, _), (o1, c1), (on, cn) = alternate([threads(1), threads(cores), ours(1), ours(cores)], args.repeats)
             rows.append((f'encode_batches: {label}', nbytes / t1, nbytes / tn, nbytes / o1, nbytes / on, c1 / cn))
 
-        n = iter(range(10**6))
+        n = itertools.count()
         e2e = lambda k: (lambda: prepare(corpus, out_dir=tmp / f'e2e{next(n)}', num_proc=k, progress=False))
         (o1, c1), (on, cn) = alternate([e2e(1), e2e(cores)], args.repeats)
         rows.append(('prepare(): bytes, end to end', None, None, nbytes / o1, nbytes / on, c1 / cn))
@@ -125,7 +118,7 @@ def main():
     print(f"|{'-' * 22}|{'-' * 12}|{'-' * 44}|{'-' * 15}|{'-' * 10}|")
     for (B, T, rate), (who, need) in zip(loads, consumers):
         print(f"| {f'B={B}, T={T}':20} | {rate:10,.0f} | {who:42} | {need:13,.1f} | {rate / need:7,.0f}x |")
-    print(f"target: the loader >= 10x faster than its consumer; load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"target: the loader >= 10x faster than its consumer; {load()} at the end")
 
 
 if __name__ == '__main__': main()

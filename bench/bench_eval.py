@@ -6,17 +6,13 @@
 For each preset: tokens/s in fp32 and under bf16 autocast (the median of --reps runs, the two interleaved so that they
 share the machine's noise), the speed-up, and the relative difference of the loss. Random weights give near-uniform
 logits, so the loss difference here is a lower bound; the chapter (nbs/06_eval.ipynb) measures it on trained models."""
-import argparse, platform, statistics, subprocess, time
+import argparse, statistics, time
 import numpy as np
 import torch
 from gpt_nbdev.model import GPT, GPTConfig
 from gpt_nbdev.eval import token_nlls
 from gpt_nbdev.sampling import fast_dtype
-
-def cpu_name():
-    try: return next(l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True, timeout=10).stdout.splitlines()
-                     if l.startswith('Model name'))
-    except Exception: return platform.processor() or 'unknown CPU'
+from _common import machine, sync
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -27,8 +23,7 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     a = p.parse_args()
     dev = torch.device(a.device)
-    print(f"device: {torch.cuda.get_device_name(dev) if dev.type == 'cuda' else cpu_name()}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, bf16 native: {fast_dtype(dev) == torch.bfloat16}")
+    print(f"machine: {machine(dev)}; bf16 native: {fast_dtype(dev) == torch.bfloat16}")
     print(f"{'preset':>7} {'params':>7} {'tokens':>7} {'fp32 tok/s':>10} {'bf16 tok/s':>10} {'speed-up':>8} {'loss rel diff':>13}")
     for name in a.presets.split(','):
         torch.manual_seed(0)
@@ -36,17 +31,14 @@ def main():
         model = GPT(cfg).to(dev).eval()
         n = a.tokens or 16 * cfg.block_size
         toks = np.random.default_rng(0).integers(0, cfg.vocab_size, n)
-        loss = lambda t, bf16: (lambda parts: np.concatenate(parts).mean())(
-            [nll for _, _, nll in token_nlls(model, t, batch_size=a.batch_size, device=dev, bf16=bf16)])
-        for bf16 in (False, True): loss(toks, bf16)                                    # warm-up: kernels for these shapes
+        def loss(bf16): return np.concatenate([nll for *_, nll in token_nlls(model, toks, batch_size=a.batch_size, device=dev, bf16=bf16)]).mean()
+        for bf16 in (False, True): loss(bf16)                                          # warm-up: kernels for these shapes
         times, losses = {False: [], True: []}, {}
         for _ in range(a.reps):
             for bf16 in (False, True):
-                if dev.type == 'cuda': torch.cuda.synchronize()
-                t = time.perf_counter()
-                l = loss(toks, bf16)
-                if dev.type == 'cuda': torch.cuda.synchronize()
-                times[bf16].append(time.perf_counter() - t); losses[bf16] = l
+                sync(dev); t = time.perf_counter()
+                losses[bf16] = loss(bf16)
+                sync(dev); times[bf16].append(time.perf_counter() - t)
         t32, t16 = statistics.median(times[False]), statistics.median(times[True])
         print(f"{name:>7} {model.num_params() / 1e6:>6.1f}M {n:>7,} {n / t32:>10,.0f} {n / t16:>10,.0f} {t32 / t16:>7.2f}x "
               f"{abs(losses[True] / losses[False] - 1):>13.1e}")

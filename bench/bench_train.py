@@ -11,34 +11,24 @@ step (`forward_backward`, gradient clipping, fused AdamW with decay on matrices 
 against a peak this script measures and states (a large bfloat16 matmul on all threads), since CPUs publish none.
 Machines are shared: the load average is printed before and after; compare ratios within one run.
 """
-import argparse, contextlib, io, json, math, os, platform, statistics, subprocess, sys, tempfile, time
+import argparse, contextlib, io, json, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.trainer import (TrainConfig, train, forward_backward, read_metrics, evaluate, pick_device, pick_dtype,
-                               padded_vocab, cpu_has_bf16, PEAK_TFLOPS)
+from gpt_nbdev.trainer import TrainConfig, train, forward_backward, read_metrics, evaluate, pick_dtype, cpu_has_bf16, peak_tflops
 from gpt_nbdev.data import TokenLoader
+from _common import machine, load, sync
 
 REPO = Path(__file__).resolve().parents[1]
-
-def machine()->str:
-    name = platform.processor() or platform.machine()
-    try: name = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): pass
-    gpu = f', GPU {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''
-    return f'{name}, {len(os.sched_getaffinity(0))} cores{gpu}, torch {torch.__version__}'
-
-def load()->str: return 'load average %.2f %.2f %.2f' % os.getloadavg()
 
 def matmul_tflops(dtype, n=2048, reps=10, device='cpu')->float:
     "Measured throughput of an n x n x n matmul: the peak we state for MFU on a CPU"
     a, b = (torch.randn(n, n, dtype=dtype, device=device) for _ in range(2))
     for _ in range(3): a @ b
-    if device == 'cuda': torch.cuda.synchronize()
-    t = time.perf_counter()
+    sync(device); t = time.perf_counter()
     for _ in range(reps): a @ b
-    if device == 'cuda': torch.cuda.synchronize()
+    sync(device)
     return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e12
 
 # ---------------------------------------------------------------------------------------------------------- throughput
@@ -113,12 +103,13 @@ def throughput(args):
     print(f'measured 2048^3 matmul: float32 {fp32_peak * 1e3:.0f} GFLOP/s, bfloat16 {bf16_peak * 1e3:.0f} GFLOP/s '
           f'(CPU bf16 instructions: {cpu_has_bf16()}); MFU below is against {peak * 1e3:.0f} GFLOP/s')
     auto = pick_dtype('auto', torch.device('cpu'))
-    with torch.device('meta'): fpt = GPT(GPTConfig(vocab_size=V, block_size=T, n_layer=L, n_head=H, n_embd=C)).flops_per_token()
+    gcfg = GPTConfig(vocab_size=V, block_size=T, n_layer=L, n_head=H, n_embd=C)
+    with torch.device('meta'): fpt = GPT(gcfg).flops_per_token()
     harnesses = [Harness('transformers GPT2LMHeadModel, float32 (reference)', HFAdapter(), torch.float32),
                  Harness('transformers GPT2LMHeadModel, bf16 autocast', HFAdapter(), torch.bfloat16),
-                 Harness('ours: GPT, float32', GPT(GPTConfig(vocab_size=V, block_size=T, n_layer=L, n_head=H, n_embd=C)), torch.float32),
-                 Harness(f'ours: GPT, {str(auto)[6:]} autocast', GPT(GPTConfig(vocab_size=V, block_size=T, n_layer=L, n_head=H, n_embd=C)), auto)]
-    if args.compile: harnesses.append(Harness(f'ours: GPT, {str(auto)[6:]}, torch.compile', GPT(GPTConfig(vocab_size=V, block_size=T, n_layer=L, n_head=H, n_embd=C)), auto, compile=True))
+                 Harness('ours: GPT, float32', GPT(gcfg), torch.float32),
+                 Harness(f'ours: GPT, {str(auto)[6:]} autocast', GPT(gcfg), auto)]
+    if args.compile: harnesses.append(Harness(f'ours: GPT, {str(auto)[6:]}, torch.compile', GPT(gcfg), auto, compile=True))
     times = {h.name: [] for h in harnesses}
     tmp = tempfile.TemporaryDirectory(); data = fake_prepared(Path(tmp.name) / 'data')
     tr_names = ['ours: the Trainer (train(), auto dtype)'] + (['ours: the Trainer, --compile'] if args.compile else [])
@@ -192,17 +183,15 @@ def gpu(args):
     if not torch.cuda.is_available(): sys.exit('no CUDA GPU here: the gpu benchmark needs one')
     print(f'machine: {machine()}')
     tmp = tempfile.TemporaryDirectory(); data = fake_prepared(Path(tmp.name) / 'data', 50_000_000, 1_000_000)
-    name = torch.cuda.get_device_name()
-    peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), None) or args.peak_tflops
+    peak = peak_tflops(torch.device('cuda'), torch.bfloat16, args.peak_tflops)      # --peak_tflops first, else a known GPU's
     cfg = TrainConfig(data=str(data), out_dir=str(Path(tmp.name) / 'out'), n_layer=12, n_head=12, n_embd=768, block_size=1024,
                       batch_size=args.batch_size, max_iters=args.steps + 5, warmup_iters=0, lr=6e-4, min_lr=6e-4, eval_interval=10_000,
                       eval_iters=1, sample_tokens=0, progress=False, compile=True, dtype='bfloat16', peak_tflops=peak)
     train(cfg)
     recs = [r for r in read_metrics(cfg.out_dir) if 'tok_s' in r][5:]
     tok = statistics.median(r['tok_s'] for r in recs)
-    with torch.device('meta'): fpt = GPT(GPTConfig.from_preset('gpt2', vocab_size=50304)).flops_per_token()
-    print(f'GPT-2 124M, context 1024, batch {args.batch_size}, bf16, compiled: {tok:,.0f} tokens/s, '
-          + (f'MFU {fpt * tok / (peak * 1e12):.1%} of {peak} TFLOP/s' if peak else 'MFU n/a (give --peak_tflops)'))
+    print(f'GPT-2 124M, context 1024, batch {args.batch_size}, bf16, compiled: {tok:,.0f} tokens/s, '           # the Trainer logs MFU
+          + (f"MFU {statistics.median(r['mfu'] for r in recs):.1%} of {peak} TFLOP/s" if peak else 'MFU n/a (give --peak_tflops)'))
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
