@@ -7,17 +7,13 @@ transformers' `GPT2LMHeadModel.generate` (greedy, its KV cache) on the same rand
 Tokens/s: new tokens divided by the time of the whole call (prefill included); the median of --reps runs after one
 warm-up run (which also compiles), the variants interleaved so that they share the machine's noise. Also reported: whether the greedy tokens equal transformers' and the
 logit error that bf16 weights introduce (relative to fp32, over the prompt)."""
-import argparse, platform, statistics, subprocess, sys, time, warnings
+import argparse, statistics, sys, time, warnings
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 from gpt_nbdev.model import GPT, GPTConfig, rel_err
 from gpt_nbdev.sampling import generate, fast_dtype
-
-def cpu_name():
-    try: return next(l.split(':', 1)[1].strip() for l in subprocess.run(['lscpu'], capture_output=True, text=True, timeout=10).stdout.splitlines()
-                     if l.startswith('Model name'))
-    except Exception: return platform.processor() or 'unknown CPU'
+from _common import machine, sync
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -27,7 +23,8 @@ def main():
     p.add_argument('--reps', type=int, default=3, help='timed runs per variant (median reported)')
     p.add_argument('--nocache_reps', type=int, default=1, help='timed runs of the (slow) no-cache variant; 0 skips it')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--compile', choices=['auto', 'yes', 'no'], default='auto', help='also time the static cache + compiled step (auto: on CUDA, and on CPU too)')
+    p.add_argument('--compile', action=argparse.BooleanOptionalAction, default=True,
+                   help='also time the static cache + compiled step (default; --no-compile skips it)')
     a = p.parse_args()
     warnings.filterwarnings('ignore'); hf_logging.set_verbosity_error()
     dev = torch.device(a.device)
@@ -36,11 +33,12 @@ def main():
     hf = GPT2LMHeadModel(GPT2Config(vocab_size=cfg.vocab_size, n_positions=cfg.block_size, n_embd=cfg.n_embd,
                                     n_layer=cfg.n_layer, n_head=cfg.n_head)).eval()
     ours = GPT.from_hf(hf).eval()
-    bf16 = fast_dtype(dev) if fast_dtype(dev) != torch.float32 else torch.bfloat16
+    low = fast_dtype(dev)                       # the low-precision dtype to compare: bf16 (fp16 on GPUs without bf16),
+    if low == torch.float32: low = torch.bfloat16   # and bf16 even where fast_dtype would stay in float32
     models = {('hf', torch.float32): hf.to(dev), ('ours', torch.float32): ours.to(dev)}
-    models[('hf', bf16)] = GPT2LMHeadModel(hf.config).eval().to(dev)
-    models[('hf', bf16)].load_state_dict(hf.state_dict()); models[('hf', bf16)].to(bf16)
-    models[('ours', bf16)] = GPT.from_hf(hf).eval().to(dev, bf16)
+    models[('hf', low)] = GPT2LMHeadModel(hf.config).eval().to(dev)
+    models[('hf', low)].load_state_dict(hf.state_dict()); models[('hf', low)].to(low)
+    models[('ours', low)] = GPT.from_hf(hf).eval().to(dev, low)
     prompt = torch.randint(0, cfg.vocab_size, (1, a.prompt_len), device=dev)
 
     def hf_gen(m, n):
@@ -50,33 +48,30 @@ def main():
     variants = [  # name, dtype, function(n) -> tokens, timed runs
         ('transformers generate (KV cache)', torch.float32, lambda n: hf_gen(models[('hf', torch.float32)], n), a.reps),
         ('ours, KV cache', torch.float32, lambda n: generate(models[('ours', torch.float32)], prompt, n, temperature=0), a.reps),
-        ('transformers generate (KV cache)', bf16, lambda n: hf_gen(models[('hf', bf16)], n), a.reps),
-        ('ours, KV cache', bf16, lambda n: generate(models[('ours', bf16)], prompt, n, temperature=0), a.reps)]
+        ('transformers generate (KV cache)', low, lambda n: hf_gen(models[('hf', low)], n), a.reps),
+        ('ours, KV cache', low, lambda n: generate(models[('ours', low)], prompt, n, temperature=0), a.reps)]
     if a.nocache_reps:
         variants.append(('ours, no cache (nanoGPT)', torch.float32, lambda n: generate(
             models[('ours', torch.float32)], prompt, n, temperature=0, use_cache=False), a.nocache_reps))
-    if a.compile == 'yes' or (a.compile == 'auto'):
-        for dt in (torch.float32, bf16):
+    if a.compile:
+        for dt in (torch.float32, low):
             variants.append(('ours, static cache + compiled step', dt, lambda n, dt=dt: generate(
                 models[('ours', dt)], prompt, n, temperature=0, compile=True), a.reps))
 
-    def sync():
-        if dev.type == 'cuda': torch.cuda.synchronize()
     outs, times, warm = {}, {i: [] for i in range(len(variants))}, {}
     for i, (name, dt, f, reps) in enumerate(variants):                  # warm up (and compile) once each
-        t0 = time.perf_counter(); outs[i] = f(a.new); sync(); warm[i] = time.perf_counter() - t0
+        t0 = time.perf_counter(); outs[i] = f(a.new); sync(dev); warm[i] = time.perf_counter() - t0
         print(f'warm-up: {name} {str(dt).split(".")[-1]}: {warm[i]:.1f} s', file=sys.stderr, flush=True)
     for r in range(max(v[3] for v in variants)):
         for i, (name, dt, f, reps) in enumerate(variants):
             if r >= reps: continue
-            sync(); t0 = time.perf_counter(); f(a.new); sync(); times[i].append(time.perf_counter() - t0)
+            sync(dev); t0 = time.perf_counter(); f(a.new); sync(dev); times[i].append(time.perf_counter() - t0)
             print(f'run {r + 1}: {name} {str(dt).split(".")[-1]}: {a.new / times[i][-1]:.1f} tokens/s', file=sys.stderr, flush=True)
 
     ref = outs[0][0, a.prompt_len:].tolist()
     ref_tps = a.new / statistics.median(times[0])
-    dname = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else cpu_name()
     print(f'\n{a.preset} ({ours.num_params() / 1e6:.0f}M params, random weights), batch 1, {a.prompt_len}-token prompt, '
-          f'{a.new} new tokens, greedy; {dname}, {torch.get_num_threads()} threads, torch {torch.__version__}\n')
+          f'{a.new} new tokens, greedy; {machine(dev)}\n')
     print(f"| {'decoding':38} | {'dtype':8} | {'runs':>4} | {'tokens/s':>8} | {'vs transformers fp32':>20} | {'same tokens as transformers fp32':32} |")
     print(f"|{'-' * 40}|{'-' * 10}|{'-' * 5}:|{'-' * 9}:|{'-' * 21}:|{'-' * 34}|")
     for i, (name, dt, f, reps) in enumerate(variants):
@@ -88,8 +83,8 @@ def main():
         print(f"| {name:38} | {str(dt).split('.')[-1]:8} | {reps:4d} | {tps:8.1f} | {tps / ref_tps:19.2f}x | {same + extra:32} |")
     with torch.inference_mode():
         full = models[('ours', torch.float32)](prompt)[0].float()
-        half = models[('ours', bf16)](prompt)[0].float()
-    print(f'\n{str(bf16).split(".")[-1]} weights vs fp32, logits over the prompt: relative error {rel_err(half, full):.2e}, '
+        half = models[('ours', low)](prompt)[0].float()
+    print(f'\n{str(low).split(".")[-1]} weights vs fp32, logits over the prompt: relative error {rel_err(half, full):.2e}, '
           f'max abs error {(half - full).abs().max().item():.3f} (logit std {full.std().item():.3f}), '
           f'same argmax at {(half.argmax(-1) == full.argmax(-1)).float().mean().item():.0%} of positions')
 

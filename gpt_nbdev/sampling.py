@@ -164,6 +164,7 @@ class Decoder:
         if compile or static_cache:                           # slots rounded up, so that nearby lengths share a compilation
             slots = min(self.bs, -(-self.size // 256) * 256)
             self.static, self.static_fn = static_decode_step(model, B, slots, compile)
+            self.cudagraphs = compile and device.type == 'cuda'   # then each step is a graph replay (mode 'reduce-overhead')
             self._real_one = torch.ones(B, 1, dtype=torch.bool, device=device)
         elif use_cache: self.cache = model.new_kv_cache(B, self.size)
 
@@ -209,9 +210,10 @@ class Decoder:
         if self.cache is None and self.static is None: return self._encode(max(0, self.n - self.bs))  # no cache
         if self.n - self.base > self.size: return self._encode(self.n - self.keep)                   # context full
         if self.static is not None:
-            if hasattr(torch.compiler, 'cudagraph_mark_step_begin'): torch.compiler.cudagraph_mark_step_begin()
+            if self.cudagraphs: torch.compiler.cudagraph_mark_step_begin()          # a new replay begins
             slots = torch.full((1,), self.n - 1 - self.base, device=tokens.device)
-            logits = self.static_fn(tokens[:, None], self.next_pos, slots, self._real_one).clone()   # a new token is real
+            logits = self.static_fn(tokens[:, None], self.next_pos, slots, self._real_one)   # a new token is real
+            if self.cudagraphs: logits = logits.clone()       # a graph's output lives in its memory, which the next replay reuses
         elif not self.padded: return self.model(tokens[:, None], kv_cache=self.cache)[0][:, -1]
         else: logits = self.model(tokens[:, None], kv_cache=self.cache, pos=self.next_pos,
                                   attention_mask=self.mask[:, self.base:self.n])[0][:, -1]
@@ -319,8 +321,8 @@ class _SlotWriter:
     def __init__(self, layers, slots): self.layers, self.slots = layers, slots
     def update(self, layer_idx, k, v):
         c = self.layers[layer_idx]
-        c.k.index_copy_(2, self.slots, k)
-        c.v.index_copy_(2, self.slots, v)
+        c.k.index_copy_(2, self.slots, k.to(c.k.dtype))
+        c.v.index_copy_(2, self.slots, v.to(c.v.dtype))
         return c.k, c.v
 
 class StaticDecodeStep(nn.Module):
@@ -332,7 +334,8 @@ class StaticDecodeStep(nn.Module):
         super().__init__()
         c, p = model.config, model.lm_head.weight
         self.model = model
-        self.layers = nn.ModuleList(_LayerCache((batch_size, c.n_head, max_len, c.head_dim), p.dtype, p.device)
+        dtype = model.kv_dtype(p.device)                        # as `new_kv_cache`'s: float32 on a CPU
+        self.layers = nn.ModuleList(_LayerCache((batch_size, c.n_head, max_len, c.head_dim), dtype, p.device)
                                     for _ in range(c.n_layer))
         self.register_buffer('real', torch.zeros(batch_size, max_len, dtype=torch.bool, device=p.device), persistent=False)
 
@@ -354,23 +357,33 @@ class StaticDecodeStep(nn.Module):
         for i, block in enumerate(m.transformer.h): x = block(x, rope=rope, kv_cache=cache, layer_idx=i, mask=mask)
         return m.lm_head(m.transformer.ln_f(x[:, -1]))
 
+_MAX_STEPS = 4   # static steps kept per model: each holds its cache buffers (and, frozen, a copy of the weights)
+
+def _weights_version(model:GPT)->tuple:
+    "Changes whenever a parameter is changed in place (an optimizer step, `load_state_dict`) or replaced"
+    return tuple((id(w), w._version) for w in model.parameters())
+
 def static_decode_step(
     model:GPT, # the model
     batch_size:int, max_len:int, # the cache's shape
-    compile:bool=True, # compile the step (mode 'reduce-overhead', i.e. CUDA graphs, on GPU)
+    compile:bool=True, # compile the step: CUDA graphs (mode 'reduce-overhead') on GPU, frozen weights elsewhere
 )->tuple: # (the eager `StaticDecodeStep`, the function to call for one token)
-    "A `StaticDecodeStep` for this shape, kept on the model so that its compilation is reused by later calls"
-    steps = model.__dict__.setdefault('_static_steps', {})
+    "A `StaticDecodeStep` for this shape, kept on the model (the last few used) so that its compilation is reused"
     p = model.lm_head.weight
+    frozen = compile and p.device.type != 'cuda'               # only a frozen step has the weights baked in ...
+    weights = _weights_version(model) if frozen else None      # ... so only it must be rebuilt when they change
     key = (batch_size, max_len, p.device, p.dtype, compile)
-    weights = tuple((id(w), w._version) for w in model.parameters())   # changes when the weights do (training, loading)
-    if key not in steps or steps[key][0] != weights:
+    steps = model.__dict__.setdefault('_static_steps', {})     # in order of use, the least recently used first
+    entry = steps.pop(key, None)
+    if entry is None or entry[0] != weights:
         step = StaticDecodeStep(model, batch_size, max_len)
         if not compile: fn = step
-        elif p.device.type == 'cuda': fn = torch.compile(step, mode='reduce-overhead', fullgraph=True, dynamic=False)
-        else: fn = _frozen(torch.compile(step, fullgraph=True, dynamic=False))
-        steps[key] = (weights, step, fn)
-    return steps[key][1:]
+        elif frozen: fn = _frozen(torch.compile(step, fullgraph=True, dynamic=False))
+        else: fn = torch.compile(step, mode='reduce-overhead', fullgraph=True, dynamic=False)
+        entry = (weights, step, fn)
+    steps[key] = entry                                         # now the most recently used
+    if len(steps) > _MAX_STEPS: del steps[next(iter(steps))]   # drop the least recently used
+    return entry[1:]
 
 def _frozen(compiled):
     "`compiled` with inductor's freezing on (weights as constants): it compiles at its first calls, so the setting must hold then"
