@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from gpt_nbdev.model import GPT, GPTConfig
 from gpt_nbdev.eval import token_nlls
-from gpt_nbdev.sampling import fast_dtype
+from gpt_nbdev.model import fast_dtype
 from _common import machine, sync
 
 def main():

@@ -12,7 +12,8 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 from gpt_nbdev.model import GPT, GPTConfig, rel_err
-from gpt_nbdev.sampling import generate, fast_dtype
+from gpt_nbdev.sampling import generate
+from gpt_nbdev.model import fast_dtype
 from _common import machine, sync
 
 def main():

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.trainer import TrainConfig, train, forward_backward, read_metrics, evaluate, pick_dtype, cpu_has_bf16, peak_tflops
+from gpt_nbdev.trainer import TrainConfig, train, forward_backward, read_metrics, evaluate, pick_dtype, peak_tflops
+from gpt_nbdev.model import cpu_has_bf16
 from gpt_nbdev.data import TokenLoader
 from _common import machine, load, sync
 

@@ -17,13 +17,17 @@ import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse, Param
 from tqdm import tqdm
-from .model import CheckpointError, atomic_write
+from .model import CheckpointError, atomic_write, fast_dtype
 from .data import DataError, load_meta, tokenizer_for, resolve_data
-from .sampling import load_checkpoint, fast_dtype
+from .sampling import load_checkpoint, _eval_mode
 
 # %% ../nbs/06_eval.ipynb #a5e30eb8
 class EvalError(ValueError):
     "Bad evaluation input; the message is one line: the problem and the fix"
+
+def _at_least_1(name:str, value:int, alternative:str=''):
+    "Refuse a count (`batch_size`, `limit`) below 1, in one line that names it"
+    if value < 1: raise EvalError(f"{name}={value} must be at least 1{alternative}")
 
 # %% ../nbs/06_eval.ipynb #8b7a27c2
 def unwrap(model)->torch.nn.Module:
@@ -43,6 +47,13 @@ def bf16_autocast(device, enabled:bool=True):
     "A bf16 `torch.autocast` context where `device` computes bf16 natively (`fast_dtype`) and `enabled`, else a no-op"
     device = torch.device(device)
     return torch.autocast(device.type, dtype=torch.bfloat16) if enabled and fast_dtype(device) == torch.bfloat16 else nullcontext()
+
+def _nll(model, x, y, device, bf16:bool)->torch.Tensor:
+    "Per-token negative log-likelihood (float32, shaped as `y`, 0 where `y == -1`) of targets `y` given `model(x)`, no grad"
+    with torch.no_grad():
+        with bf16_autocast(device, bf16): logits, _ = model(x.to(device))
+        y = y.to(device)
+        return F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction='none').view(y.shape)
 
 # %% ../nbs/06_eval.ipynb #a34f3350
 def window_plan(
@@ -71,9 +82,9 @@ def token_nlls(
     bf16:bool=True, # bfloat16 autocast where the device supports it
     prefix:int=None, # a token read before `tokens[0]` (e.g. `<|endoftext|>`), so that `tokens[0]` is scored too
     progress:bool=False, # show a progress bar (on stderr)
-    desc:str='loss', # the progress bar's label
 ):
     "Yield `(index, context_length, nll)` NumPy arrays per batch: every token of `tokens` but the first (all with `prefix`) once"
+    _at_least_1('batch_size', batch_size)
     model = unwrap(model)
     T = model.config.block_size
     tokens = tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)
@@ -84,25 +95,18 @@ def token_nlls(
         t = np.asarray(tokens[np.clip(i - shift, 0, len(tokens) - 1)], dtype=np.int64)
         return np.where(i < shift, prefix, t) if shift else t
     device = torch.device(device) if device is not None else model_device(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), tqdm(total=n - 1, unit='tok', unit_scale=True, desc=desc, disable=not progress,
-                                   file=sys.stderr, mininterval=1) as bar:
-            for b in range(0, len(plan), batch_size):
-                start, end, first = (plan[b:b + batch_size, i:i + 1] for i in range(3))
-                L = int((end - start).max())
-                target = start + 1 + np.arange(L)                          # the stream index of each position's target
-                buf = read(np.minimum(start + np.arange(L + 1), n - 1))
-                scored = (target >= first) & (target <= end)
-                x = torch.from_numpy(buf[:, :-1]).to(device)
-                y = torch.from_numpy(np.where(scored, buf[:, 1:], -1)).to(device)
-                with bf16_autocast(device, bf16): logits, _ = model(x)
-                nll = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction='none')
-                nll = nll.view(y.shape).double().cpu().numpy()
-                bar.update(int(scored.sum()))
-                yield target[scored] - shift, (target - start)[scored], nll[scored]
-    finally: model.train(was_training)
+    with _eval_mode(model), tqdm(total=n - 1, unit='tok', unit_scale=True, desc='loss', disable=not progress,
+                                 file=sys.stderr, mininterval=1) as bar:
+        for b in range(0, len(plan), batch_size):
+            start, end, first = (plan[b:b + batch_size, i:i + 1] for i in range(3))
+            L = int((end - start).max())
+            target = start + 1 + np.arange(L)                              # the stream index of each position's target
+            buf = read(np.minimum(start + np.arange(L + 1), n - 1))
+            scored = (target >= first) & (target <= end)
+            y = np.where(scored, buf[:, 1:], -1)
+            nll = _nll(model, torch.from_numpy(buf[:, :-1]), torch.from_numpy(y), device, bf16).double().cpu().numpy()
+            bar.update(int(scored.sum()))
+            yield target[scored] - shift, (target - start)[scored], nll[scored]
 
 # %% ../nbs/06_eval.ipynb #49d639ea
 @functools.lru_cache(maxsize=8)
@@ -115,7 +119,7 @@ def evaluate_tokens(
     model, # the model to evaluate
     tokens, # 1-D token ids
     enc, # the tiktoken encoding the tokens were made with (for the bytes)
-    limit:int=None, # evaluate only the first `limit` tokens
+    limit:int=None, # evaluate only the first `limit` tokens (at least 1); None: all
     stride:int=None, # new targets per window; None: non-overlapping windows
     batch_size:int=8, # windows per forward pass
     device=None, # default: the model's
@@ -123,7 +127,9 @@ def evaluate_tokens(
     progress:bool=False, # show a progress bar
 )->dict: # loss (nats/token), perplexity, bits_per_byte, tokens (scored), bytes
     "Loss, perplexity and bits per byte of `model` over `tokens`, every token scored once (the first after `<|endoftext|>`)"
-    tokens = tokens[:limit] if limit is not None else tokens
+    if limit is not None:
+        _at_least_1('limit', limit, ' (or None for all)')
+        tokens = tokens[:limit]
     tokens = tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)
     V = unwrap(model).config.vocab_size
     hi = int(tokens.max()) if len(tokens) else 0
@@ -224,7 +230,7 @@ def read_hellaswag(
         raise EvalError(f"{p} does not exist: give a HellaSwag .jsonl file, or none for the official validation set")
     st = p.stat()
     examples = _read_examples(str(p.absolute()), st.st_mtime_ns, st.st_size)
-    if limit is not None and limit < 1: raise EvalError(f"limit={limit} must be at least 1 (or None for all)")
+    if limit is not None: _at_least_1('limit', limit, ' (or None for all)')
     return list(examples[:limit])
 
 # %% ../nbs/06_eval.ipynb #c44665d2
@@ -301,10 +307,7 @@ def score_rows(
         t = torch.tensor(r)
         x[i, :len(r) - 1] = t[:-1]
         y[i, len(r) - 1 - n:len(r) - 1] = t[-n:]           # only the ending's tokens are scored
-    with torch.no_grad(), bf16_autocast(device, bf16): logits, _ = model(x.to(device))
-    y = y.to(device)
-    nll = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), ignore_index=-1, reduction='none').view(y.shape)
-    return -nll.double().sum(1).cpu(), (y >= 0).sum(1).cpu()
+    return -_nll(model, x, y, device, bf16).double().sum(1).cpu(), (y >= 0).sum(1)
 
 # %% ../nbs/06_eval.ipynb #0fedd25a
 def evaluate_hellaswag(
@@ -313,27 +316,23 @@ def evaluate_hellaswag(
     path=None, # a .jsonl file in the official format; None: the official validation set (downloaded once, cached)
     limit:int=None, # only the first `limit` examples
     device=None, # default: the model's
-    batch_size:int=None, # examples per forward pass (4 rows each); None: 8
+    batch_size:int=8, # examples per forward pass (4 rows each)
     bf16:bool=True, # bfloat16 autocast where supported
     progress:bool=False, # show a progress bar
 )->dict: # acc, acc_norm (fractions in [0, 1]) and n (examples)
     "HellaSwag accuracy (highest total log-likelihood) and length-normalised accuracy (highest mean per token)"
+    _at_least_1('batch_size', batch_size)
     examples = read_hellaswag(hellaswag_file(progress=progress) if path is None else path, limit)
-    batch_size = batch_size or 8
-    if batch_size < 1: raise EvalError(f"batch_size={batch_size} must be at least 1")
     model = unwrap(model)
     T = model.config.block_size
     labels = torch.tensor([ex['label'] for ex in examples])
     sums, counts = [], []
-    was_training = model.training
-    model.eval()
-    try:
+    with _eval_mode(model):
         for b in tqdm(range(0, len(examples), batch_size), desc='hellaswag', unit='batch', disable=not progress,
                       file=sys.stderr, mininterval=1):
             rows = [r for ex in examples[b:b + batch_size] for r in ending_rows(ex, enc, T)]
             s, n = score_rows(model, rows, device, bf16)
             sums.append(s.view(-1, N_ENDINGS)); counts.append(n.view(-1, N_ENDINGS))
-    finally: model.train(was_training)
     s, n = torch.cat(sums), torch.cat(counts)
     acc = (s.argmax(1) == labels).double().mean().item()
     acc_norm = ((s / n).argmax(1) == labels).double().mean().item()
@@ -352,6 +351,19 @@ def format_results(results:dict)->str:
         lines.append(f"hellaswag: acc {r['acc']:.4f}  acc_norm {r['acc_norm']:.4f}  ({r['n']:,} examples)")
     return '\n'.join(lines)
 
+def _device(name:str=None)->torch.device:
+    "The device called `name` (None: cuda if available, else cpu), refused in one line if it cannot be used here"
+    if name is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: device = torch.device(name)
+    except RuntimeError: raise EvalError(f"unknown device {name!r}: use cpu, cuda or cuda:N") from None
+    if device.type not in ('cpu', 'cuda'): raise EvalError(f"device {name!r} is not supported: use cpu, cuda or cuda:N")
+    if device.type == 'cuda':
+        if not torch.cuda.is_available(): raise EvalError(f"device {name!r}: CUDA is not available here: use --device cpu")
+        n = torch.cuda.device_count()
+        if device.index is not None and device.index >= n:
+            raise EvalError(f"device {name!r} does not exist: this machine has {n} CUDA device(s), cuda:0 to cuda:{n - 1}")
+    return device
+
 @call_parse
 def main(
     checkpoint:Param("a checkpoint directory written by the trainer, or 'gpt2' (and larger) for OpenAI's weights", str)=None,
@@ -359,9 +371,9 @@ def main(
     split:Param("the split of --data", str, choices=['val', 'train'])='val',
     hellaswag:Param("HellaSwag: a .jsonl file in the official format; alone (or 'val'): the official validation set", str,
                     nargs='?', const='val')=None,
-    limit:Param("only the first N HellaSwag examples, and the first N tokens of the split", int)=None,
+    limit:Param("only the first N (at least 1) HellaSwag examples, and the first N tokens of the split", int)=None,
     stride:Param("new tokens per window for --data (default: block_size, non-overlapping windows)", int)=None,
-    batch_size:Param("windows (--data) or examples (--hellaswag) per forward pass", int)=8,
+    batch_size:Param("windows (--data) or examples (--hellaswag) per forward pass (at least 1)", int)=8,
     device:Param("cpu, cuda, cuda:1, ... (default: cuda if available)", str)=None,
     fp32:Param("no bfloat16 autocast", bool)=False,
     quiet:Param("no progress bars", bool)=False,
@@ -371,7 +383,9 @@ def main(
         if checkpoint is None: raise EvalError("--checkpoint is required: the directory the trainer saved the model in")
         if data is None and hellaswag is None:
             raise EvalError("nothing to evaluate: pass --data DIR for loss and bits per byte, and/or --hellaswag [FILE]")
-        device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        _at_least_1('--batch_size', batch_size)
+        if limit is not None: _at_least_1('--limit', limit, ' (leave it out for all)')
+        device = _device(device)
         try: model, enc = load_checkpoint(checkpoint, device)
         except RuntimeError as e:                     # OpenAI's weights, with the Hugging Face Hub out of reach
             if 'Hugging Face Hub' not in str(e): raise
@@ -388,5 +402,5 @@ def main(
             results['hellaswag'] = evaluate_hellaswag(model, enc, None if hellaswag == 'val' else hellaswag, limit=limit,
                                                       batch_size=batch_size, **kw)
     except (EvalError, DataError, CheckpointError) as e:
-        print(f"evaluate: {e}", file=sys.stderr); sys.exit(2)
+        print(f"error: {e}", file=sys.stderr); sys.exit(2)
     print(format_results(results))

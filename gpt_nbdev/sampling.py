@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['METHODS', 'PRETRAINED', 'warp_logits', 'penalize_repeats', 'sample_from', 'Sampling', 'sampling_for', 'left_pad',
            'Decoder', 'generate', 'StaticDecodeStep', 'static_decode_step', 'TextStream', 'encode_prompt', 'token_text',
-           'Candidate', 'Step', 'stream_steps', 'stream_text', 'generate_text', 'load_checkpoint', 'fast_dtype', 'main',
+           'Candidate', 'Step', 'stream_steps', 'stream_text', 'generate_text', 'load_checkpoint', 'main',
            'candidates_html', 'GenerationWidget']
 
 # %% ../nbs/05_sampling.ipynb #423cc53e
@@ -16,7 +16,7 @@ from typing import NamedTuple
 import torch
 import torch.nn as nn
 from fastcore.script import call_parse, store_true
-from .model import GPT, PRESETS, DTYPES, CheckpointError
+from .model import GPT, PRESETS, DTYPES, CheckpointError, fast_dtype
 from .data import get_tokenizer
 
 # %% ../nbs/05_sampling.ipynb #86c55e54
@@ -543,14 +543,6 @@ def load_checkpoint(
         raise CheckpointError(f'the tokenizer has {enc.n_vocab} tokens but the model at {checkpoint} only '
                               f'{model.config.vocab_size}: they do not belong together (pass the right tokenizer)')
     return model.eval(), enc
-
-def fast_dtype(device)->torch.dtype:
-    "bfloat16 where the hardware computes it natively (CUDA with bf16, CPUs with AVX512-BF16 or AMX), else float16 on older GPUs, float32 on CPUs"
-    device = torch.device(device)
-    if device.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == 'cpu' and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
 
 # %% ../nbs/05_sampling.ipynb #51ef2418
 def _fail(msg):

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['DEVICES', 'BACKENDS', 'PREPARE_ON', 'QUICKSTART_MODEL', 'STATE', 'MANIFEST', 'PENDING', 'CKPT_FILES', 'PEAK_TFLOPS',
            'METRICS', 'SHAPE', 'TrainError', 'Diverged', 'TrainConfig', 'check_config', 'load_config', 'lr_at',
-           'cpu_has_bf16', 'pick_device', 'pick_dtype', 'pick_backend', 'DistEnv', 'init_distributed', 'all_sum',
-           'forward_backward', 'evaluate', 'file_sha256', 'finish_pending', 'save_checkpoint', 'read_checkpoint',
-           'load_train_state', 'StopOnSignal', 'peak_tflops', 'Progress', 'read_metrics', 'plot_losses',
-           'save_loss_plot', 'sample_text', 'share_errors', 'run_once', 'Trainer', 'padded_vocab', 'train',
-           'weights_rel_err', 'losses', 'main', 'cli_flags']
+           'pick_device', 'pick_dtype', 'pick_backend', 'DistEnv', 'init_distributed', 'all_sum', 'forward_backward',
+           'evaluate', 'file_sha256', 'finish_pending', 'save_checkpoint', 'read_checkpoint', 'load_train_state',
+           'StopOnSignal', 'peak_tflops', 'Progress', 'read_metrics', 'plot_losses', 'save_loss_plot', 'sample_text',
+           'share_errors', 'run_once', 'Trainer', 'padded_vocab', 'train', 'weights_rel_err', 'losses', 'main',
+           'cli_flags']
 
 # %% ../nbs/04_trainer.ipynb #1989dcef
 import argparse, difflib, hashlib, importlib.util, inspect, json, math, os, shutil, signal, socket, sys, tempfile, threading, time
@@ -27,7 +27,7 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 from fastcore.script import call_parse, anno_parser, is_cli
 from tqdm import tqdm
-from .model import GPT, GPTConfig, POS_EMBS, DTYPES, CheckpointError, atomic_write, fsync_dir, write_json, rel_err, WEIGHTS, CONFIG
+from .model import GPT, GPTConfig, POS_EMBS, DTYPES, cpu_has_bf16, fast_dtype, CheckpointError, atomic_write, fsync_dir, write_json, rel_err, WEIGHTS, CONFIG
 from .block import NORMS
 from .data import DataError, TokenLoader, load_meta, resolve_data, tokenizer_for
 
@@ -192,12 +192,7 @@ def lr_at(step:int, # the optimizer step, from 0
     return min_lr + 0.5 * (1 + math.cos(math.pi * progress)) * (lr - min_lr)
 
 # %% ../nbs/04_trainer.ipynb #9e0e052d
-def cpu_has_bf16()->bool:
-    "Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX), so that bf16 autocast is faster than float32"
-    try: return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError: return False
-
-def _cpu_can_bf16()->bool:
+def _cpu_can_bf16()->bool:   # computes bf16 at all, natively or not (`--dtype bfloat16` asked explicitly)
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return cpu_has_bf16()
 
@@ -220,10 +215,7 @@ def pick_dtype(dtype:str, # auto, float32, bfloat16 or float16
               )->torch.dtype:
     "The autocast precision: `dtype` if `device` can do it, else a `TrainError`; 'auto' picks the fastest safe one"
     kind = device.type
-    if dtype == 'auto':
-        if kind == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if kind == 'cpu': return torch.bfloat16 if cpu_has_bf16() else torch.float32
-        return torch.float32
+    if dtype == 'auto': return fast_dtype(device)
     dt = DTYPES[dtype]
     if dt is torch.bfloat16 and kind == 'cuda' and not torch.cuda.is_bf16_supported():
         raise TrainError(f'this GPU ({torch.cuda.get_device_name(device)}) has no bfloat16: use --dtype float16 (or auto)')
