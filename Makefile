@@ -33,10 +33,10 @@ check-clean: $(STAMP)  ## fail if nbdev_clean changes any notebook
 	 if [ "$$before" != "$$(git status --porcelain; git diff)" ]; then \
 	   echo "notebooks are not clean: nbdev_clean changed them (review and commit):"; git status --porcelain; exit 1; fi
 
-check-sync: $(STAMP)  ## fail if nbdev_export changes the library
-	@before="$$(git status --porcelain; git diff)"; $(BIN)/nbdev_export; \
+check-sync: $(STAMP)  ## fail if the export step (nbdev_export, then the scripts) changes the library or scripts/
+	@before="$$(git status --porcelain; git diff)"; $(BIN)/nbdev_export && $(PY) tools/export_scripts.py; \
 	 if [ "$$before" != "$$(git status --porcelain; git diff)" ]; then \
-	   echo "gpt_nbdev/ is out of step with the notebooks: nbdev_export changed it (review and commit):"; git status --porcelain; exit 1; fi
+	   echo "gpt_nbdev/ or scripts/ is out of step with the notebooks: make export changed them (review and commit):"; git status --porcelain; exit 1; fi
 
 test: check-clean check-sync  ## run every notebook as the test suite (nbdev_test)
 	PATH="$(abspath $(BIN)):$$PATH" timeout $(TEST_TIMEOUT) $(BIN)/nbdev_test --n_workers 2
@@ -44,8 +44,9 @@ test: check-clean check-sync  ## run every notebook as the test suite (nbdev_tes
 test-slow: $(STAMP)  ## also run the cells flagged slow
 	PATH="$(abspath $(BIN)):$$PATH" timeout $(TEST_TIMEOUT) $(BIN)/nbdev_test --n_workers 2 --flags slow
 
-export: $(STAMP)  ## write gpt_nbdev/ from the notebooks
+export: $(STAMP)  ## write gpt_nbdev/ and scripts/ from the notebooks
 	$(BIN)/nbdev_export
+	$(PY) tools/export_scripts.py
 
 clean-nbs: $(STAMP)  ## strip notebook metadata nbdev does not keep
 	$(BIN)/nbdev_clean
