@@ -61,21 +61,55 @@ preview: $(STAMP)  ## preview the docs site (needs quarto)
 
 .PHONY: help install check-clean check-sync test test-slow export clean-nbs docs preview
 
+# JupyterLab on the notebooks. The pre-save hook is nbdev's own (`jupyter_hooks = True` in settings.ini): a notebook saved
+# in JupyterLab is written clean (no execution counts, no kernel or language metadata beyond the committed kernelspec).
+# `make hooks` installs the same hook in ~/.jupyter for any JupyterLab you start yourself, and nbdev's git merge driver.
+LAB_ARGS ?=
+lab: $(STAMP)  ## open the notebooks in JupyterLab, with nbdev's clean-on-save hook
+	cd nbs && $(abspath $(BIN))/jupyter-lab --ContentsManager.pre_save_hook=nbdev.clean.clean_jupyter $(LAB_ARGS)
+
+hooks: $(STAMP)  ## install nbdev's Jupyter clean-on-save hook (in ~/.jupyter) and its git merge driver for notebooks
+	$(BIN)/nbdev_install_hooks
+.PHONY: lab hooks
+
 readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
 	$(PY) tools/render_readme.py
 .PHONY: readme
 
 # The main job. On 2 CPU cores, 2 processes of 1 thread match 1 process of 2 threads on a quiet machine and are far
-# faster when other work shares the cores; on a GPU machine set NPROC to the number of GPUs. The cores are shared out
-# among the processes (OMP_NUM_THREADS). TRAIN_ARGS adds flags, e.g. `make train TRAIN_ARGS="--max_iters 300"`.
-NPROC ?= 2
+# faster when other work shares the cores; on a GPU machine set NPROC to the number of GPUs. On a Mac whose device is
+# MPS, one process (gloo cannot pass MPS tensors between processes). The cores are shared out among the processes
+# (OMP_NUM_THREADS). TRAIN_ARGS adds flags, e.g. `make train TRAIN_ARGS="--max_iters 300"`.
+NPROC ?= $$($(PY) -c "import torch; print(1 if torch.backends.mps.is_available() and not torch.cuda.is_available() else 2)")
 TRAIN_ARGS ?=
 train: $(STAMP)  ## the main job: train a small GPT on the embedded corpus (about 3 min on 2 CPU cores), sample, plot loss.png
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$(( $$(nproc) / $(NPROC) > 0 ? $$(nproc) / $(NPROC) : 1 ))} \
-	  $(BIN)/torchrun --standalone --nproc_per_node=$(NPROC) scripts/train_ddp.py --config configs/quickstart_cpu.yaml --overwrite $(TRAIN_ARGS)
-.PHONY: train
+	n=$(NPROC); OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$(( $$(nproc) / n > 0 ? $$(nproc) / n : 1 ))} \
+	  $(BIN)/torchrun --standalone --nproc_per_node=$$n scripts/train_ddp.py --config configs/quickstart_cpu.yaml --overwrite $(TRAIN_ARGS)
 
-# Distributed runs (chapter 07). `make ddp-test N_PROCS_PER_NODE=2`: a few steps of a tiny model under torchrun on N
+# Around the run: prepare a corpus once, sample from a checkpoint.
+DATA ?=
+TOKENIZER ?= gpt2
+PREPARE_ARGS ?=
+prepare-data: $(STAMP)  ## tokenize a corpus once: DATA=tinystories|fineweb-edu|path/to/text TOKENIZER=gpt2|bytes|bpe
+	@test -n "$(DATA)" || { echo "make prepare-data needs DATA=...: a file, folder or glob of text, tinystories, fineweb-edu or a Hugging Face dataset"; exit 2; }
+	$(PY) scripts/prepare_data.py --source "$(DATA)" --tokenizer $(TOKENIZER) $(PREPARE_ARGS)
+
+CHECKPOINT ?= out/quickstart
+PROMPT ?=
+GENERATE_ARGS ?=
+generate: $(STAMP)  ## sample from a checkpoint: CHECKPOINT=out/quickstart (or gpt2) PROMPT="..." GENERATE_ARGS="--max_new_tokens 200"
+	$(PY) scripts/generate.py --checkpoint "$(CHECKPOINT)" --prompt "$(PROMPT)" --stream $(GENERATE_ARGS)
+inference: generate  ## the same as make generate
+
+# ruff reads notebooks natively (ruff.toml). The code keeps the project's compact style, so `fmt` applies ruff's safe
+# fixes (unused imports, f-strings without placeholders) rather than reformatting everything.
+lint: $(STAMP)  ## ruff on the notebooks, the library, scripts, benchmarks and tools
+	$(BIN)/ruff check .
+fmt: $(STAMP)  ## apply ruff's safe fixes
+	$(BIN)/ruff check --fix .
+.PHONY: train prepare-data generate inference lint fmt
+
+# Distributed runs (chapter 12). `make ddp-test N_PROCS_PER_NODE=2`: a few steps of a tiny model under torchrun on N
 # processes and on one, checked against each other. `make ddp-train ...`: this machine's share of a job; run it on every
 # machine with the same NNODES, MASTER_ADDR (the first machine's address) and MASTER_PORT. The c10d rendezvous numbers
 # the machines itself; NODE_RANK is passed along for logs and for a static rendezvous.
@@ -87,8 +121,9 @@ MASTER_PORT ?= 29500
 MAX_RESTARTS ?= 0
 RDZV_ID ?= gpt_nbdev
 CONFIG ?= configs/quickstart_cpu.yaml
-ddp-test: $(STAMP)  ## check distributed training: N_PROCS_PER_NODE processes under torchrun vs 1 process
-	$(PY) scripts/ddp_check.py --nproc_per_node $(N_PROCS_PER_NODE)
+DDP_DEVICE ?= $$($(PY) -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
+ddp-test: $(STAMP)  ## check distributed training: N_PROCS_PER_NODE processes under torchrun vs 1 process (nccl on GPUs, gloo on CPUs)
+	$(PY) scripts/ddp_check.py --nproc_per_node $(N_PROCS_PER_NODE) --device $(DDP_DEVICE)
 
 ddp-train: $(STAMP)  ## this machine's share of a job: NNODES NODE_RANK MASTER_ADDR MASTER_PORT N_PROCS_PER_NODE CONFIG TRAIN_ARGS
 	$(BIN)/torchrun --nnodes=$(NNODES) --node_rank=$(NODE_RANK) --nproc_per_node=$(N_PROCS_PER_NODE) --max_restarts=$(MAX_RESTARTS) \

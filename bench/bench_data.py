@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import torch
-from gpt_nbdev.data import (GPT2_URLS, TokenLoader, _tiktoken_cached, assign_splits, encode_batches, get_tokenizer,
-                            prepare, text_pieces)
+from gpt_nbdev.data import TokenLoader, assign_splits, encode_batches, prepare, text_pieces
+from gpt_nbdev.tokenizers import GPT2_URLS, get_tokenizer, tiktoken_cached
 from _common import machine, load
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def main():
         bpe_dir = prepare(corpus, out_dir=tmp / 'bpe', tokenizer='bpe', vocab_size=args.bpe_vocab, progress=False)
         print(f"trained and applied a {args.bpe_vocab}-token BPE in {time.perf_counter() - t:.1f}s")
         toks = [('bytes', None), (f'bpe ({args.bpe_vocab})', bpe_dir)]
-        if _tiktoken_cached(GPT2_URLS): toks.append(('gpt2', None))
+        if tiktoken_cached(GPT2_URLS): toks.append(('gpt2', None))
         else: print("gpt2: skipped (its vocabulary is not cached and this benchmark does not use the network)")
 
         for label, data in toks:

@@ -5,13 +5,13 @@
 
 For each preset: tokens/s in fp32 and under bf16 autocast (the median of --reps runs, the two interleaved so that they
 share the machine's noise), the speed-up, and the relative difference of the loss. Random weights give near-uniform
-logits, so the loss difference here is a lower bound; the chapter (nbs/06_eval.ipynb) measures it on trained models."""
+logits, so the loss difference here is a lower bound; the chapter (nbs/08_eval.ipynb) measures it on trained models."""
 import argparse, statistics, time
 import numpy as np
 import torch
 from gpt_nbdev.model import GPT, GPTConfig
+from gpt_nbdev.core import fast_dtype
 from gpt_nbdev.eval import token_nlls
-from gpt_nbdev.model import fast_dtype
 from _common import machine, sync
 
 def main():
@@ -31,16 +31,17 @@ def main():
         model = GPT(cfg).to(dev).eval()
         n = a.tokens or 16 * cfg.block_size
         toks = np.random.default_rng(0).integers(0, cfg.vocab_size, n)
-        def loss(bf16): return np.concatenate([nll for *_, nll in token_nlls(model, toks, batch_size=a.batch_size, device=dev, bf16=bf16)]).mean()
-        for bf16 in (False, True): loss(bf16)                                          # warm-up: kernels for these shapes
-        times, losses = {False: [], True: []}, {}
+        def loss(dtype): return np.concatenate([nll for *_, nll in token_nlls(model, toks, batch_size=a.batch_size, device=dev, dtype=dtype)]).mean()
+        dtypes = (torch.float32, torch.bfloat16)
+        for dt in dtypes: loss(dt)                                                     # warm-up: kernels for these shapes
+        times, losses = {dt: [] for dt in dtypes}, {}
         for _ in range(a.reps):
-            for bf16 in (False, True):
+            for dt in dtypes:
                 sync(dev); t = time.perf_counter()
-                losses[bf16] = loss(bf16)
-                sync(dev); times[bf16].append(time.perf_counter() - t)
-        t32, t16 = statistics.median(times[False]), statistics.median(times[True])
+                losses[dt] = loss(dt)
+                sync(dev); times[dt].append(time.perf_counter() - t)
+        t32, t16 = (statistics.median(times[dt]) for dt in dtypes)
         print(f"{name:>7} {model.num_params() / 1e6:>6.1f}M {n:>7,} {n / t32:>10,.0f} {n / t16:>10,.0f} {t32 / t16:>7.2f}x "
-              f"{abs(losses[True] / losses[False] - 1):>13.1e}")
+              f"{abs(losses[torch.bfloat16] / losses[torch.float32] - 1):>13.1e}")
 
 if __name__ == '__main__': main()

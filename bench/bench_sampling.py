@@ -11,9 +11,9 @@ import argparse, statistics, sys, time, warnings
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
-from gpt_nbdev.model import GPT, GPTConfig, rel_err
+from gpt_nbdev.core import rel_err, fast_dtype
+from gpt_nbdev.model import GPT, GPTConfig
 from gpt_nbdev.sampling import generate
-from gpt_nbdev.model import fast_dtype
 from _common import machine, sync
 
 def main():

@@ -15,9 +15,9 @@ import argparse, contextlib, io, json, statistics, subprocess, sys, tempfile, ti
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
+from gpt_nbdev.core import cpu_has_bf16, resolve_dtype
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.trainer import TrainConfig, train, forward_backward, read_metrics, evaluate, pick_dtype, peak_tflops
-from gpt_nbdev.model import cpu_has_bf16
+from gpt_nbdev.trainer import TrainConfig, train, forward_backward, read_metrics, estimate_loss, peak_tflops
 from gpt_nbdev.data import TokenLoader
 from _common import machine, load, sync
 
@@ -103,7 +103,7 @@ def throughput(args):
     peak = bf16_peak if cpu_has_bf16() else fp32_peak
     print(f'measured 2048^3 matmul: float32 {fp32_peak * 1e3:.0f} GFLOP/s, bfloat16 {bf16_peak * 1e3:.0f} GFLOP/s '
           f'(CPU bf16 instructions: {cpu_has_bf16()}); MFU below is against {peak * 1e3:.0f} GFLOP/s')
-    auto = pick_dtype('auto', torch.device('cpu'))
+    auto = resolve_dtype('auto', torch.device('cpu'))
     gcfg = GPTConfig(vocab_size=V, block_size=T, n_layer=L, n_head=H, n_embd=C)
     with torch.device('meta'): fpt = GPT(gcfg).flops_per_token()
     harnesses = [Harness('transformers GPT2LMHeadModel, float32 (reference)', HFAdapter(), torch.float32),
@@ -172,7 +172,7 @@ def quality(args):
         # the same yardstick for every run: 200 fixed validation batches of 12 x 64 tokens
         m = GPT.load(Path(tmp.name) / f'run{i}').eval()
         vb = TokenLoader(data, 64, 12).val_batches(200)
-        r['val200'] = evaluate(m, vb)
+        r['val200'] = estimate_loss(m, vb)
         res.append(r); print(f"  {name}: {r['wall']:.0f} s, val loss {r['val']:.4f} (its own eval), {r['val200']:.4f} (200 batches)", flush=True)
     print(f'\n{load()}\ntinyshakespeare, byte-level; anchor: nanoGPT reaches val loss 1.88 in about 70 s on 2 cores of the development machines\n')
     print(f"| {'run':40} | wall time (s) | val loss (own eval) | val loss (200 batches) |\n|{'-' * 42}|--------------:|--------------------:|-----------------------:|")

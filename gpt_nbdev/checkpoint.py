@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['STATE', 'MANIFEST', 'PENDING', 'CKPT_FILES', 'PRETRAINED', 'finish_pending', 'save_checkpoint', 'read_checkpoint',
-           'load_train_state', 'weights_rel_err', 'load_checkpoint']
+           'load_train_state', 'check_run_dir', 'weights_rel_err', 'load_checkpoint', 'demo_checkpoint']
 
 # %% ../nbs/06_checkpoint.ipynb #1989dcef
-import json, os, shutil
+import json, os, shutil, tempfile
 from pathlib import Path
 import torch
+import gpt_nbdev
 from .core import atomic_write, write_json, fsync_dir, file_sha256, rel_err
 from .model import GPT, PRESETS, CheckpointError, WEIGHTS, CONFIG
 from .tokenizers import get_tokenizer
@@ -44,6 +45,7 @@ def save_checkpoint(out_dir, # the run's directory
     finish_pending(out)
     return out
 
+# %% ../nbs/06_checkpoint.ipynb #b07ecd36
 def read_checkpoint(out_dir)->dict:
     "The manifest of the checkpoint in `out_dir` once every file matches its checksum (None if there is no checkpoint)"
     out = Path(out_dir); m = out / MANIFEST
@@ -66,6 +68,31 @@ def load_train_state(out_dir)->dict:
     except Exception as e:
         raise CheckpointError(f'{f} cannot be read ({type(e).__name__}: {str(e).splitlines()[0][:120]}): restore it, '
                               f'or start afresh with --overwrite') from None
+
+# %% ../nbs/06_checkpoint.ipynb #32ece06f
+def check_run_dir(out_dir, # the run's directory
+                  resume:bool=False, # continue the run there (--resume)
+                  overwrite:bool=False, # replace the run there (--overwrite)
+                  restarted:bool=False, # torchrun restarted the job: resume if there is a checkpoint
+                 )->dict: # the manifest of the checkpoint to resume, or None
+    "Look at a run's directory before training: writable, an interrupted save finished, a checkpoint to resume or not to overwrite"
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir(): raise CheckpointError(f'--out_dir {out} is a file: choose a directory')
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out): pass
+    except OSError as e:
+        raise CheckpointError(f'--out_dir {out} is not writable ({e.strerror or e}): choose another --out_dir or fix its permissions') from None
+    finish_pending(out)
+    has = (out / MANIFEST).exists()
+    if resume or (restarted and has):
+        if not has: raise CheckpointError(f'--resume, but {out} holds no checkpoint: train without --resume first, or point --out_dir at a run')
+        return read_checkpoint(out)
+    if has and not overwrite:
+        step = json.loads((out / MANIFEST).read_text()).get('step', '?')
+        raise CheckpointError(f'{out} already holds a checkpoint (step {step}): continue it with --resume, replace it with '
+                              f'--overwrite, or choose another --out_dir')
+    return None
 
 # %% ../nbs/06_checkpoint.ipynb #db09aa0e
 def weights_rel_err(a, # a checkpoint directory
@@ -100,3 +127,8 @@ def load_checkpoint(
         raise CheckpointError(f'the tokenizer has {enc.n_vocab} tokens but the model at {checkpoint} only '
                               f'{model.config.vocab_size}: they do not belong together (pass the right tokenizer)')
     return model.eval(), enc
+
+# %% ../nbs/06_checkpoint.ipynb #0010aadd
+def demo_checkpoint()->Path:
+    "The small byte-level model trained on the embedded corpus that ships with the package, for demonstrations and the widget"
+    return Path(gpt_nbdev.__file__).parent / 'demo'

@@ -304,10 +304,11 @@ PAGE_JS = r"""
     const ev = U.events.slice(U.since), s = U.state();
     return ev.some(e => e.genDisabled || /^generating/.test(e.status)) && !s.genDisabled && U.finished.test(s.status);
   };
-  // a generation started after mark() and its text is streaming in (or it already ended)
+  // a generation started after mark(): 'streaming' once its text comes in, 'ended' if it is already over
   U.streaming = () => {
+    if (U.generationDone()) return 'ended';
     const ev = U.events.slice(U.since), s = U.state();
-    return ev.some(e => /^generating/.test(e.status) || e.genDisabled) && (s.text !== U.markText || U.finished.test(s.status));
+    return ev.some(e => /^generating/.test(e.status) || e.genDisabled) && s.text !== U.markText ? 'streaming' : null;
   };
   U.quiet = (ms) => new Promise((resolve) => {
     let n = 0;
@@ -356,6 +357,7 @@ def letter_ratio(s: str) -> float:
 
 # ------------------------------------------------------------------------------------------------ the test
 def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) -> str:
+    from playwright.sync_api import TimeoutError as PWTimeout
     page = b.page
     # --- open the notebook and wait for its panel and kernel
     page.goto(f'{server.url}/lab/tree/{urllib.parse.quote(nb_path)}?token={server.token}', timeout=b.ms(60))
@@ -458,8 +460,9 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
     for attempt in (1, 2):
         b.js('() => __uit.mark()')
         generate.click(timeout=b.ms(10))
-        b.wait('() => __uit.streaming()', 'the long generation to stream text', 60)
-        stop.click(timeout=b.ms(10))
+        if b.wait('() => __uit.streaming()', 'the long generation to stream text', 60) == 'streaming':
+            try: stop.click(timeout=b.ms(5))       # Stop is disabled again if the generation ended meanwhile: judged below
+            except PWTimeout: pass
         b.wait('() => __uit.generationDone()', 'the stopped generation to end', 60)
         s = b.js('() => __uit.state()')
         m = TOKENS.search(s['status'])
@@ -573,8 +576,9 @@ def main():
                 say(f'Chromium {browser.version} started')
                 detail = run_test(args, Browser(page, deadline, say), nb, server, out, say)
                 rc, summary = 0, f'ui test: passed ({detail})'
-            except (Failure, PWError) as e:
-                summary = f'ui test: FAILED: {str(e).splitlines()[0] if str(e) else type(e).__name__}'
+            except Exception as e:                                    # Failure, a Playwright error, or a bug here
+                msg = str(e).splitlines()[0] if str(e) else ''
+                summary = f'ui test: FAILED: {msg if isinstance(e, (Failure, PWError)) else f"{type(e).__name__}: {msg}"}'
                 if page is not None:
                     try: page.screenshot(path=str(out / 'failure.png'), timeout=15000)
                     except Exception: pass
@@ -586,6 +590,8 @@ def main():
         summary = f'ui test: FAILED: {e}'
     except Exception as e:                                              # a bug or an environment problem: still one line
         summary = f'ui test: FAILED: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
+    except (KeyboardInterrupt, SystemExit) as e:                        # Ctrl-C, or SIGTERM (see above)
+        summary, rc = f'ui test: FAILED: interrupted ({type(e).__name__})', 130
     finally:
         if server is not None: server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
