@@ -454,6 +454,13 @@ def generate_text(
         texts.append(''.join(s.push(t) for t in row[len(ids[r // num_samples]):]) + s.finish())
     return texts[0] if single and num_samples == 1 else texts
 
+# %% ../nbs/07_sampling.ipynb #a55b686a
+def _generate_method(self:GPT, idx, max_new_tokens:int, **kwargs):
+    "`model.generate(idx, max_new_tokens, ...)`: `generate` for this model (the same options: `sampling=`, `temperature=`, `eot_token=` ...)"
+    return generate(self, idx, max_new_tokens, **kwargs)
+
+GPT.generate = _generate_method
+
 # %% ../nbs/07_sampling.ipynb #51ef2418
 def print_completions(
     model:GPT, enc, text:str, # the model, its tokenizer, the prompt
