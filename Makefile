@@ -38,7 +38,7 @@ check-sync: $(STAMP)  ## fail if the export step (nbdev_export, then the scripts
 	 if [ "$$before" != "$$(git status --porcelain; git diff)" ]; then \
 	   echo "gpt_nbdev/ or scripts/ is out of step with the notebooks: make export changed them (review and commit):"; git status --porcelain; exit 1; fi
 
-test: check-clean check-sync  ## run every notebook as the test suite (nbdev_test)
+test: check-clean check-sync lint  ## run every notebook as the test suite (nbdev_test), after the clean, sync and lint checks
 	PATH="$(abspath $(BIN)):$$PATH" timeout $(TEST_TIMEOUT) $(BIN)/nbdev_test --n_workers 2
 
 test-slow: $(STAMP)  ## also run the cells flagged slow
@@ -71,6 +71,14 @@ lab: $(STAMP)  ## open the notebooks in JupyterLab, with nbdev's clean-on-save h
 hooks: $(STAMP)  ## install nbdev's Jupyter clean-on-save hook (in ~/.jupyter) and its git merge driver for notebooks
 	$(BIN)/nbdev_install_hooks
 .PHONY: lab hooks
+
+# The notebooks as a reader meets them: JupyterLab in a real headless Chromium (Debian's, driven by playwright) opens the
+# widget chapter from a copy, runs all cells, generates with the live widget and stops it. Screenshots in out/ui-test.
+UI_TIMEOUT ?= 300
+test-ui: $(STAMP)  ## JupyterLab in a real (headless) Chromium: Run All on the widget chapter, generate, Stop; out/ui-test/*.png
+	tools/install_ui_deps.sh $(VENV)
+	timeout $$(( $(UI_TIMEOUT) + 60 )) $(PY) tools/ui_test.py --notebook 12_widget.ipynb --out out/ui-test --timeout $(UI_TIMEOUT)
+.PHONY: test-ui
 
 readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
 	$(PY) tools/render_readme.py
@@ -109,7 +117,7 @@ fmt: $(STAMP)  ## apply ruff's safe fixes
 	$(BIN)/ruff check --fix .
 .PHONY: train prepare-data generate inference lint fmt
 
-# Distributed runs (chapter 12). `make ddp-test N_PROCS_PER_NODE=2`: a few steps of a tiny model under torchrun on N
+# Distributed runs (chapter 13). `make ddp-test N_PROCS_PER_NODE=2`: a few steps of a tiny model under torchrun on N
 # processes and on one, checked against each other. `make ddp-train ...`: this machine's share of a job; run it on every
 # machine with the same NNODES, MASTER_ADDR (the first machine's address) and MASTER_PORT. The c10d rendezvous numbers
 # the machines itself; NODE_RANK is passed along for logs and for a static rendezvous.

@@ -103,8 +103,8 @@ def main():
             loads.append((B, T, n_batches / wall))
 
     mbs = lambda r: '' if r is None else f'{r / 1e6:,.1f}'
-    print(f"\nMB of text per second; reference: tiktoken alone in threads; ours: processes "
-          f"(for bytes, the 1-process path takes the UTF-8 bytes directly)")
+    print("\nMB of text per second; reference: tiktoken alone in threads; ours: processes "
+          "(for bytes, the 1-process path takes the UTF-8 bytes directly)")
     print(f"| {'measurement':30} | {'tiktoken 1 thread':>17} | {f'tiktoken {cores} threads':>18} | {'ours, 1 core':>12} "
           f"| {f'ours, {cores} cores':>13} | {'speed-up':>8} | {'CPU efficiency':>14} |")
     print(f"|{'-' * 32}|{'-' * 19}|{'-' * 20}|{'-' * 14}|{'-' * 15}|{'-' * 10}|{'-' * 16}|")

@@ -17,7 +17,8 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from gpt_nbdev.core import cpu_has_bf16, resolve_dtype
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.trainer import TrainConfig, train, forward_backward, read_metrics, estimate_loss, peak_tflops
+from gpt_nbdev.run import TrainConfig, read_metrics, peak_tflops
+from gpt_nbdev.trainer import train, forward_backward, estimate_loss
 from gpt_nbdev.data import TokenLoader
 from _common import machine, load, sync
 

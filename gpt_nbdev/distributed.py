@@ -230,6 +230,7 @@ def lost_peer(err:Exception, # what a collective raised
         time.sleep(0.05)
     return ' and '.join(f'rank {r} (process {procs[r][1]} on {host})' for r in dead) + ' ended'
 
+# %% ../nbs/09_distributed.ipynb #f69b0c70
 def ignore_sigterm():
     "Ignore SIGTERM from now on (in the main thread): this process is ending with an error to report"
     if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, signal.SIG_IGN)

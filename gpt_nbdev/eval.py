@@ -147,8 +147,9 @@ def split_tokens(
     if split not in ('train', 'val'): raise EvalError(f"split={split!r} must be 'train' or 'val'")
     meta = load_meta(data_dir)
     n = meta[f'{split}_tokens']
-    if n < 2: raise EvalError(f"the {split} split of {data_dir} has {n} tokens: prepare it with more text "
-                              f"(or a larger val_fraction) to evaluate on it")
+    if n < 2: raise EvalError(f"the {split} split of {data_dir} has {n} tokens: prepare it again with more text"
+                              + (" or a larger validation split (gpt_prepare --val_fraction 0.1)" if split == 'val' else '')
+                              + " to evaluate on it")
     return np.memmap(Path(data_dir) / f'{split}.bin', dtype=meta['dtype'], mode='r', shape=(n,))
 
 # %% ../nbs/08_eval.ipynb #f3f6004d
@@ -312,11 +313,17 @@ def evaluate_data(
     split:str='val', # which split
     what:str='the model', # the model's name in error messages
     progress:bool=False, # progress bars
+    root=None, # where a source is prepared; None: the cache, `core.cache_dir()/data`
     **kwargs, # for `evaluate_tokens`: limit, stride, batch_size, device, dtype
 )->dict: # as `evaluate_tokens`, and split: the split's path
-    "Loss, perplexity and bits per byte of `model` on a split of `data`, prepared first if need be"
-    tokenizer = enc.name if enc.name in ('bytes', 'gpt2') else 'bpe'   # for data that still has to be prepared
-    d = resolve_data(data, tokenizer=tokenizer, progress=progress)
+    "Loss, perplexity and bits per byte of `model` on a split of `data`, prepared first (in the cache) if need be"
+    if (Path(str(data)) / 'meta.json').exists(): d = resolve_data(data)
+    else:                                                                # a source, prepared with the model's tokenizer
+        tokenizer = enc.name if enc.name in ('bytes', 'gpt2') else 'bpe'
+        if tokenizer == 'bpe': raise EvalError(f"{what} has a BPE of its own, which cannot prepare {data}: evaluate on data prepared with "
+                                               f"it (the folder it was trained on)")
+        d = resolve_data(data, tokenizer=tokenizer, root=root or cache_dir() / 'data', progress=progress)
+        print(f'{data}: prepared with the {tokenizer} tokenizer in {d}', file=sys.stderr)
     return dict(split=f'{d}/{split}', **evaluate_split(model, d, split, enc, what, progress=progress, **kwargs))
 
 def format_results(results:dict)->str:

@@ -4,24 +4,25 @@
 
 # %% auto #0
 __all__ = ['PREPARE_ON', 'QUICKSTART_MODEL', 'TYPE_RULES', 'CHOICES', 'MAX_INT', 'LIMITS', 'ACTIONS', 'MACHINE', 'MAY_CHANGE',
-           'METRICS', 'PEAK_TFLOPS', 'RECORD', 'TrainError', 'Diverged', 'TrainConfig', 'check_types', 'check_config',
-           'convert_setting', 'load_config', 'given_settings', 'resume_settings', 'read_metrics', 'losses',
-           'open_metrics', 'peak_tflops', 'mfu', 'fmt_tokens', 'Progress', 'plot_losses', 'save_loss_plot',
-           'sample_text', 'RunLog', 'finish_run', 'cli_flags']
+           'METRICS', 'PEAK_TFLOPS', 'TRAIN_LOG', 'RECORD', 'TrainError', 'Diverged', 'TrainConfig', 'check_types',
+           'check_config', 'convert_setting', 'load_config', 'given_settings', 'resume_settings', 'epoch_steps',
+           'precision', 'read_metrics', 'losses', 'open_metrics', 'peak_tflops', 'mfu', 'fmt_tokens', 'Progress',
+           'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample', 'RunLog', 'finish_run', 'cli_flags']
 
 # %% ../nbs/10_run.ipynb #1989dcef
-import difflib, json, math, sys
+import difflib, json, math, shutil, sys
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import torch
 import yaml
 from tqdm import tqdm
-from .core import GptError, PRECISIONS, atomic_write
+from .core import GptError, PRECISIONS, atomic_write, eval_mode, resolve_dtype, fast_dtype, bf16_speedup
 from .block import NORMS
 from .model import GPT, POS_EMBS
-from .data import tokenizer_for, resolve_data, load_meta
+from .data import tokenizer_for
 from .distributed import BACKENDS
 from .sampling import generate
+from .checkpoint import BEST
 
 # %% ../nbs/10_run.ipynb #2cb233c4
 class TrainError(GptError):
@@ -55,6 +56,7 @@ class TrainConfig:
     batch_size:int=16 # sequences per micro-batch, per process
     grad_accum:int=1 # micro-batches per optimizer step, per process
     max_iters:int=2000 # optimizer steps
+    epochs:float=None # passes over the prepared train tokens, instead of --max_iters: steps = ceil(epochs x train tokens / tokens per step)
     lr:float=1e-3 # peak learning rate, reached at the end of the warmup
     min_lr:float=1e-4 # learning rate at the end of the cosine decay
     warmup_iters:int=100 # steps of linear warmup
@@ -69,11 +71,17 @@ class TrainConfig:
     dtype:str='auto' # auto, float32, bfloat16 or float16: the autocast precision (the weights stay float32)
     backend:str='auto' # torch.distributed backend: auto (nccl on cuda, else gloo), nccl or gloo
     compile:bool=False # torch.compile the model
+    activation_checkpointing:bool=False # recompute each block in the backward pass instead of keeping its activations: less memory, more compute
     seed:int=1337 # seed for the initial weights and the order of the data (0 to 2**63 - 1)
-    resume:bool=False # continue the run in out_dir from its checkpoint, with its settings: only those of MAY_CHANGE may be given otherwise
+    resume:bool=False # continue the run in out_dir as it was: settings not given are its own; only the schedule, the batch's split, what is logged and the hardware may differ (MAY_CHANGE)
+    keep_best:bool=True # keep out_dir/best, the checkpoint of the lowest validation loss (--no-keep_best: only the latest)
     init_from:str=None # start from a checkpoint directory or OpenAI's gpt2, gpt2-medium, gpt2-large, gpt2-xl (fine-tuning; ignored when resuming)
     overwrite:bool=False # start afresh even if out_dir holds a run (replaced when the new run's first checkpoint is written)
-    sample_tokens:int=300 # tokens to sample from the model at the end (0: none; at most 100,000)
+    sample_tokens:int=300 # tokens per sample: at the end, and every --sample_every steps (0: none; at most 100,000)
+    sample_every:int=0 # print a sample (and record it in metrics.jsonl and TensorBoard) every this many steps (0: only at the end)
+    sample_prompt:str=None # the samples' prompt (default: the start of a document)
+    sample_temperature:float=0.8 # the samples' temperature (0: greedy)
+    sample_top_k:int=50 # sample among the k most likely tokens (0: all of them)
     tensorboard:bool=False # also log to TensorBoard, in out_dir/tensorboard
     eval_hellaswag_every:int=0 # HellaSwag accuracy every this many steps (0: never)
     hellaswag_path:str=None # a HellaSwag .jsonl file (default: the official validation set, downloaded once)
@@ -91,12 +99,14 @@ def _is_str(v): return isinstance(v, str) and v != ''
 TYPE_RULES = [  # (settings, is a value valid?, what it must be)
     (('batch_size', 'grad_accum', 'max_iters', 'eval_interval', 'eval_iters', 'log_interval'), lambda v: _is_int(v) and v >= 1, 'a positive integer'),
     (('n_layer', 'n_head', 'n_embd', 'block_size', 'hellaswag_limit'), lambda v: v is None or _is_int(v) and v >= 1, 'a positive integer'),
-    (('warmup_iters', 'sample_tokens', 'eval_hellaswag_every', 'seed'), lambda v: _is_int(v) and v >= 0, 'a non-negative integer'),
+    (('warmup_iters', 'sample_tokens', 'sample_every', 'sample_top_k', 'eval_hellaswag_every', 'seed'), lambda v: _is_int(v) and v >= 0, 'a non-negative integer'),
     (('lr', 'min_lr', 'weight_decay', 'grad_clip', 'dropout', 'beta1', 'beta2'), _is_num, 'a number'),
-    (('bias', 'compile', 'resume', 'overwrite', 'tensorboard', 'progress'), lambda v: isinstance(v, bool), 'true or false'),
+    (('bias', 'compile', 'resume', 'overwrite', 'tensorboard', 'progress', 'keep_best', 'activation_checkpointing'), lambda v: isinstance(v, bool), 'true or false'),
     (('tokenizer', 'data_root', 'out_dir'), _is_str, 'a non-empty string'),
-    (('data', 'init_from', 'hellaswag_path'), lambda v: v is None or _is_str(v), 'a non-empty string'),
+    (('data', 'init_from', 'hellaswag_path', 'sample_prompt'), lambda v: v is None or _is_str(v), 'a non-empty string'),
     (('prepare_timeout',), lambda v: _is_num(v) and v > 0, 'a positive number of seconds'),
+    (('epochs',), lambda v: v is None or _is_num(v) and v > 0, 'a positive number'),
+    (('sample_temperature',), lambda v: _is_num(v) and v >= 0, 'a number >= 0 (0: greedy)'),
     (('peak_tflops',), lambda v: v is None or _is_num(v) and v > 0, 'a positive number'),
 ]
 CHOICES = dict(dtype=('auto', *PRECISIONS), backend=BACKENDS, pos_emb=POS_EMBS, norm=NORMS, prepare_on=PREPARE_ON)
@@ -175,9 +185,9 @@ def load_config(
 # %% ../nbs/10_run.ipynb #a3abd87e
 ACTIONS = ('out_dir', 'resume', 'overwrite')        # what to do with a run, not what it is
 MACHINE = ('device', 'backend')                     # where it runs now: this machine's, never taken from the run
-MAY_CHANGE = ('max_iters', 'lr', 'min_lr', 'warmup_iters', 'grad_clip', 'batch_size', 'grad_accum', 'eval_interval', 'eval_iters',
-              'log_interval', 'sample_tokens', 'progress', 'tensorboard', 'eval_hellaswag_every', 'hellaswag_path', 'hellaswag_limit',
-              'peak_tflops', 'device', 'dtype', 'backend', 'compile', 'prepare_on', 'prepare_timeout', 'data_root')
+MAY_CHANGE = ('max_iters', 'epochs', 'lr', 'min_lr', 'warmup_iters', 'grad_clip', 'batch_size', 'grad_accum', 'eval_interval', 'eval_iters',
+              'log_interval', 'sample_tokens', 'sample_every', 'sample_prompt', 'sample_temperature', 'sample_top_k', 'progress', 'tensorboard', 'eval_hellaswag_every', 'hellaswag_path', 'hellaswag_limit',
+              'peak_tflops', 'keep_best', 'device', 'dtype', 'backend', 'compile', 'activation_checkpointing', 'prepare_on', 'prepare_timeout', 'data_root')
 
 def given_settings(c:TrainConfig, flags=())->set:
     "The settings of `c` that were given: those named in `flags` (the command line's), and those not at their default"
@@ -207,6 +217,27 @@ def resume_settings(c:TrainConfig, # the settings asked for
         raise TrainError(f"the run in {c.out_dir} takes {old} sequences per step ({b0} x {a0} x {n0} "
                          f"process(es)), this job {new} ({r.batch_size} x {r.grad_accum} x {processes}): keep its global batch{hint}")
     return r, [f'{k} {saved[k]} -> {getattr(r, k)}' for k in MAY_CHANGE if k in saved and k not in MACHINE and getattr(r, k) != saved[k]]
+
+# %% ../nbs/10_run.ipynb #b6141425
+def epoch_steps(epochs:float, # passes over the training tokens
+                train_tokens:int, # the prepared train split's tokens (meta.json's `train_tokens`)
+                tokens_per_step:int, # the global batch: batch x context x accumulation x processes
+               )->tuple: # (steps, the arithmetic in one line)
+    "The optimizer steps of `epochs` passes over `train_tokens`, rounded up, and how they were counted"
+    steps = max(1, math.ceil(epochs * train_tokens / tokens_per_step))
+    return steps, f'{epochs:g} epochs of {train_tokens:,} train tokens at {tokens_per_step:,} tokens per step = {steps:,} steps'
+
+# %% ../nbs/10_run.ipynb #85639ff0
+def precision(dtype:str, # --dtype: auto, float32, bfloat16 or float16
+              device, # where the run computes
+              shape:tuple, # (tokens, width, train) of the work: batch x context, n_embd, True
+             )->tuple: # (the autocast dtype, what the start line says of it)
+    "The precision `--dtype` asks for on `device` for work of `shape`, and why (for 'auto')"
+    dt = resolve_dtype(dtype, device, shape); name = str(dt).replace('torch.', '')
+    if dtype != 'auto': return dt, name
+    if torch.device(device).type != 'cpu' or fast_dtype(device) is not torch.bfloat16: return dt, f'{name} (auto)'
+    x = bf16_speedup(*shape)                                                # measured once, then read from the cache
+    return dt, f'{name} (auto: measured {x:.1f}x faster here)' if dt is torch.bfloat16 else f'{name} (auto: bf16 measured {x:.1f}x here)'
 
 # %% ../nbs/10_run.ipynb #300df4b3
 METRICS = 'metrics.jsonl'
@@ -256,8 +287,9 @@ def fmt_tokens(n)->str:
 # %% ../nbs/10_run.ipynb #ca970a2a
 class Progress:
     "Rank 0's view of the run: a tqdm bar on a terminal, otherwise a line every `log_interval` steps"
-    def __init__(self, total:int, initial:int=0, enabled:bool=True, log_interval:int=50):
-        self.total, self.enabled, self.log_interval = total, enabled, log_interval
+    def __init__(self, total:int, initial:int=0, enabled:bool=True, log_interval:int=50, also=None):
+        "`also`: called with every line shown (and, under a bar, every `log_interval`th step's line), e.g. to write a log file"
+        self.total, self.enabled, self.log_interval, self.also = total, enabled, log_interval, also or (lambda line: None)
         tty = enabled and sys.stderr.isatty()
         self.bar = tqdm(total=total, initial=initial, unit='step', dynamic_ncols=True, file=sys.stderr, smoothing=0.1) if tty else None
 
@@ -265,12 +297,16 @@ class Progress:
         "Show step `step`"
         text = f"loss {loss:.4f} | lr {lr:.2e} | {tok_s:,.0f} tok/s | MFU {'n/a' if mfu is None else f'{mfu:.1%}'}"
         if self.bar is not None: self.bar.set_postfix_str(text, refresh=False); self.bar.update(1)
-        elif self.enabled and (step % self.log_interval == 0 or step == self.total): print(f'step {step}/{self.total} | {text}', flush=True)
+        if self.enabled and (step % self.log_interval == 0 or step == self.total):
+            line = f'step {step}/{self.total} | {text}'
+            if self.bar is None: print(line, flush=True)
+            self.also(line)
 
     def write(self, line:str):
         "Print a line (above the bar, on a terminal)"
         if self.bar is not None: self.bar.write(line, file=sys.stdout)
         else: print(line, flush=True)
+        self.also(line)
 
     def close(self):
         if self.bar is not None: self.bar.close()
@@ -308,11 +344,16 @@ def save_loss_plot(out_dir, title:str=None)->Path:
 def sample_text(model:GPT, enc, n_tokens:int=300, prompt:str=None, temperature:float=0.8, top_k:int=50, seed:int=0)->str:
     "`n_tokens` sampled from `model` after `prompt` (default: the start of a document), decoded by `enc`; seeded, the global random state left alone"
     start = enc.encode(prompt, allowed_special='all') if prompt else [enc.eot_token]
-    out = generate(model, [start], n_tokens, temperature=temperature, top_k=top_k, seed=seed, vocab_size=enc.n_vocab)
+    with eval_mode(model): out = generate(model, [start], n_tokens, temperature=temperature, top_k=top_k or None, seed=seed, vocab_size=enc.n_vocab)
     return enc.decode(out[0][len(start):])
 
+def run_sample(c:TrainConfig, model:GPT, enc)->str:
+    "A sample as the run `c` asks for it (`--sample_tokens`, `--sample_prompt`, temperature, top-k), seeded by its seed"
+    return sample_text(model, enc, c.sample_tokens, c.sample_prompt, c.sample_temperature, c.sample_top_k, c.seed)
+
 # %% ../nbs/10_run.ipynb #435673a8
-RECORD = (METRICS, 'train_config.yaml', 'loss.png', 'tensorboard')   # what a run leaves in out_dir, besides its checkpoint
+TRAIN_LOG = 'train.log'
+RECORD = (METRICS, 'train_config.yaml', 'loss.png', 'tensorboard', TRAIN_LOG, BEST)   # what a run leaves in out_dir, besides its checkpoint
 
 class RunLog:
     "Rank 0's outputs while a run goes: train_config.yaml, metrics.jsonl (and TensorBoard events), the progress shown"
@@ -321,7 +362,11 @@ class RunLog:
         self.out, into = Path(c.out_dir), Path(into or c.out_dir); into.mkdir(parents=True, exist_ok=True)
         used = {**asdict(c), 'resume': False, 'overwrite': False}         # actions, not settings: `--config` it again with --resume
         atomic_write(into / 'train_config.yaml', lambda p: p.write_text(yaml.safe_dump(used, sort_keys=False)))
-        self.file, self.bar = open_metrics(c.out_dir, resume_at, into), Progress(c.max_iters, resume_at or 0, c.progress, c.log_interval)
+        if resume_at is not None and into != self.out and (self.out / TRAIN_LOG).exists():   # a resumed run appends to the run's log
+            shutil.copyfile(self.out / TRAIN_LOG, into / TRAIN_LOG)
+        self.console = open(into / TRAIN_LOG, 'a', buffering=1)
+        self.file = open_metrics(c.out_dir, resume_at, into)
+        self.bar = Progress(c.max_iters, resume_at or 0, c.progress, c.log_interval, also=lambda line: self.console.write(line + '\n'))
         self.tb, self.held, self.resume_at, self.print = None, [] if c.tensorboard else None, resume_at, self.bar.write
         if into == self.out: self.committed()
 
@@ -330,15 +375,22 @@ class RunLog:
         if self.held is None: return
         from torch.utils.tensorboard import SummaryWriter                  # optional: `check_extras` made sure it is installed
         self.tb = SummaryWriter(self.out / 'tensorboard', purge_step=self.resume_at)   # (it writes by file name: not staged)
-        for rec in self.held: self.record(**rec, _again=True)
-        self.held = None
+        held, self.held = self.held, None
+        for rec in held: self.record(**rec, _again=True)
 
     def record(self, _again=False, **rec):
-        "Append `rec` to metrics.jsonl, its numbers to TensorBoard too"
+        "Append `rec` to metrics.jsonl, its numbers (and texts) to TensorBoard too"
         if not _again: self.file.write(json.dumps(rec) + '\n')
         if self.held is not None: self.held.append(rec)
         for k, v in rec.items():
-            if self.tb is not None and k not in ('step', 'tokens') and v is not None: self.tb.add_scalar(k, v, rec['step'])
+            if self.tb is None or k in ('step', 'tokens') or v is None: continue
+            if isinstance(v, str): self.tb.add_text(k, v, rec['step'])
+            else: self.tb.add_scalar(k, v, rec['step'])
+
+    def sample(self, step:int, text:str):
+        "Record a sample (`text`) drawn at `step`, and print it"
+        self.record(step=step, sample=text)
+        self.print(f'--- a sample at step {step} ---\n{text}\n---')
 
     def step(self, step, tokens, loss, lr, norm, tok_s, mfu, elapsed):
         "Record a training step and show it"
@@ -352,7 +404,7 @@ class RunLog:
         self.print(f"step {rec['step']}: val loss {rec['val_loss']:.4f}{extra} | {fmt_tokens(rec['tokens'])} tokens | {elapsed:.0f} s")
 
     def close(self):
-        self.bar.close(); self.file.close()
+        self.bar.close(); self.file.close(); self.console.close()
         if self.tb is not None: self.tb.close()
 
 # %% ../nbs/10_run.ipynb #6fee4c69
@@ -361,7 +413,7 @@ def finish_run(c:TrainConfig, data_dir, model:GPT, summary:dict, say=print)->str
     s = summary
     if s['stopped_by']: return say(f"stopped by {s['stopped_by']} after step {s['step']}: checkpoint saved in {c.out_dir}; continue with --resume")
     save_loss_plot(c.out_dir, f'{model.num_params() / 1e6:.1f}M parameters, {Path(data_dir).name}')
-    sample = sample_text(model, tokenizer_for(data_dir), c.sample_tokens) if c.sample_tokens else None
+    sample = run_sample(c, model, tokenizer_for(data_dir)) if c.sample_tokens else None
     if sample: say(f'--- a sample from the model ({c.sample_tokens} tokens) ---\n{sample}\n---')
     val = 'n/a' if s['val_loss'] is None else f"{s['val_loss']:.4f}"
     say(f"done: {s['step']} steps, {fmt_tokens(s['tokens'])} tokens in {s['elapsed']:.0f} s, val loss {val}; "

@@ -8,7 +8,7 @@ per notebook with its time, and the first error if there is one; exits 1 if any 
 
 `--save` writes the new outputs back into the notebooks (then `nbdev_clean` them), which is how the saved outputs that
 the docs show are refreshed. Widget views are dropped from saved outputs (their state is not saved), keeping the text."""
-import argparse, json, os, subprocess, sys, time
+import argparse, os, subprocess, sys, time
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]

@@ -11,15 +11,17 @@ What it does, in order (every wait is on page or server state, each with an expl
    It never runs `playwright install` (Playwright's own browser download); it drives the system Chromium.
 2. Serves a COPY, so the real notebook is never modified (JupyterLab saves, autosaves and writes
    .ipynb_checkpoints/ next to what it opens). The served folder (--root, default the repo's nbs/) is copied into a
-   temporary directory as <tmp>/tree/<name of root>/ (skipping .ipynb_checkpoints, .quarto, _proc, _docs). When the
+   temporary directory as <tmp>/tree/<name of root>/ (skipping .ipynb_checkpoints, .quarto, _proc, _docs; its
+   folders named _* -- nbdev's caches such as _data, _out -- are linked, not copied). When the
    root's parent is an nbdev project (it has settings.ini), as nbs/ is, every other top-level entry of the project is
    symlinked next to the copy (<tmp>/tree/scripts -> <repo>/scripts, ...), so the paths the chapters use relative to
    nbs/ (`../scripts/generate.py`, `../configs/...`, `../out/...`) resolve exactly as under `nbdev_test`; the
    exceptions are .git (not linked) and the library folder named by settings.ini's lib_path (gpt_nbdev/), which is
    copied too, so a chapter's `nbdev_export()` cell writes into the copy and never into the real library. The kernel
    imports gpt_nbdev from the venv (an editable install), so the copy changes nothing about what code runs.
-   Files a notebook writes next to itself stay in the temporary directory; files it writes through a link (say
-   ../out/ckpt) land in the repo, as they would under nbdev_test. The temporary directory is removed at the end.
+   Files a notebook writes next to itself stay in the temporary directory; files it writes through a link (into
+   ../out/ if the repo has an out/ folder, or nbs/_data/) land in the repo, as they would under nbdev_test. The
+   temporary directory is removed at the end.
 3. Starts `jupyter-lab` on 127.0.0.1 at a free port with a random token (passed in the JUPYTER_TOKEN environment
    variable, which jupyter_server 2's IdentityProvider reads, so the token is not visible in `ps`; the equivalent flag
    is --IdentityProvider.token, --ServerApp.token is deprecated), with nothing fetched from the network
@@ -48,7 +50,7 @@ What it does, in order (every wait is on page or server state, each with an expl
 --bench-threads default,1,2 additionally times the widget with torch.set_num_threads(n) run in the kernel first
 (the widget's worker thread picks the setting up when it starts), --bench-tokens tokens each, best of --bench-repeats.
 """
-import argparse, json, os, re, secrets, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, secrets, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.parse, urllib.request
 from pathlib import Path
 
@@ -86,30 +88,36 @@ def check_prerequisites(chromium: str):
 
 
 # ------------------------------------------------------------------------------------------------ the served copy
-_SKIP = shutil.ignore_patterns('.ipynb_checkpoints', '.quarto', '_proc', '_docs', '__pycache__')
+_SKIP = ('.ipynb_checkpoints', '.quarto', '_proc', '_docs', '__pycache__')   # never copied or linked
 
 def make_served_copy(root: Path, tmp: Path) -> Path:
     "Copy `root` (and link its nbdev project around it) under `tmp`; return the copy of `root` (see the docstring, 2.)"
     tree = tmp / 'tree'
-    tree.mkdir()
     served = tree / root.name
-    shutil.copytree(root, served, symlinks=True, ignore=_SKIP)
+    served.mkdir(parents=True)
+    for entry in root.iterdir():
+        if entry.name in _SKIP: continue
+        if entry.is_dir() and entry.name.startswith('_'): (served / entry.name).symlink_to(entry)   # _data, _out: caches
+        elif entry.is_dir(): shutil.copytree(entry, served / entry.name, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
+        else: shutil.copy2(entry, served / entry.name, follow_symlinks=False)
     project = root.parent
     if (project / 'settings.ini').is_file():
         lib = _lib_path(project / 'settings.ini')
         for entry in project.iterdir():
             if entry.name in (root.name, '.git'): continue
-            if entry.name == lib and entry.is_dir(): shutil.copytree(entry, tree / entry.name, symlinks=True, ignore=_SKIP)
+            if entry.name == lib and entry.is_dir():
+                shutil.copytree(entry, tree / entry.name, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
             else: (tree / entry.name).symlink_to(entry)
     return served
 
 def _lib_path(ini: Path) -> str:
+    "settings.ini's lib_path (nbdev's library folder), or ''"
     import configparser
-    cp = configparser.ConfigParser()
-    cp.read(ini)
-    d = cp['DEFAULT'] if 'DEFAULT' in cp else {}
-    try: return d.get('lib_path') or d.get('lib_name') or ''
-    except Exception: return ''
+    try:
+        cp = configparser.ConfigParser()
+        cp.read(ini)
+        return cp['DEFAULT'].get('lib_path', '')
+    except (configparser.Error, KeyError): return ''
 
 
 # ------------------------------------------------------------------------------------------------ the server
