@@ -8,7 +8,8 @@ Memory, two ways, neither an RSS guess:
 - saved for backward: the bytes of the tensors autograd keeps for the backward pass (`saved_tensors_hooks`), plus,
   with checkpointing, the block inputs `torch.utils.checkpoint` keeps (its own hooks hide what it saves from ours);
 - peak allocated: the CPU allocator's events during the step (`torch.profiler`, profile_memory=True), summed in time
-  order: the most bytes live at once, over what was allocated before the step (weights, gradients of earlier steps).
+  order (each operator's own allocations net of its own frees): the most bytes live at once, over what was allocated
+  before the step.
 Time: the mean wall time of `--steps` timed steps after one warm-up step, each way.
 """
 import argparse, time
@@ -37,7 +38,7 @@ def peak_bytes(model, x, y)->int:
     "The most bytes the CPU allocator held at once during one step, over what it held before"
     from torch.profiler import profile, ProfilerActivity
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof: step(model, x, y)
-    evs = sorted((e.time_range.start, e.cpu_memory_usage) for e in prof.events() if e.name == '[memory]')
+    evs = sorted((e.time_range.start, e.self_cpu_memory_usage) for e in prof.events())   # each op's own net allocation, in time order
     live = peak = 0
     for _, b in evs: live += b; peak = max(peak, live)
     return peak

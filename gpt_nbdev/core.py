@@ -55,6 +55,7 @@ def atomic_write(
     fsync_dir(path.parent)
     return path
 
+# %% ../nbs/00_core.ipynb #1d8aaa39
 def write_json(path, obj)->Path:
     "Write `obj` as indented JSON to `path`, atomically"
     return atomic_write(path, lambda p: p.write_text(json.dumps(obj, indent=2) + '\n'))
@@ -219,6 +220,7 @@ def _mlp_time(tokens:int, width:int, train:bool, dtype:torch.dtype)->float:
         y.float().square().mean().backward()
     return _best_time(step)
 
+# %% ../nbs/00_core.ipynb #8093b12d
 def bf16_speedup(
     tokens:int, # rows of the activations: batch x context when training, 1 when decoding a token
     width:int, # the model's width (n_embd)
@@ -236,7 +238,7 @@ def bf16_speedup(
         except OSError: pass                                   # a read-only home: measure again next time
     return cache[key]
 
-# %% ../nbs/00_core.ipynb #b8b1454c
+# %% ../nbs/00_core.ipynb #49492fa7
 def _cpu_can_bf16()->bool:   # computes bf16 at all, natively or emulated (an explicit --dtype bfloat16 may ask for that)
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return cpu_has_bf16()
@@ -262,6 +264,7 @@ def resolve_dtype(
         raise GptError('--dtype float16 needs a GPU: on a CPU use bfloat16 or float32 (or auto)')
     return dt
 
+# %% ../nbs/00_core.ipynb #e74f1000
 def autocast(device, dtype:torch.dtype):
     "A `torch.autocast` context computing in `dtype` on `device`, or a no-op for float32"
     return nullcontext() if dtype == torch.float32 else torch.autocast(torch.device(device).type, dtype=dtype)
