@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 import gpt_nbdev
 from .core import atomic_write, write_json, fsync_dir, file_sha256, rel_err, DiskFull, FolderLock
-from .model import GPT, PRESETS, CheckpointError, WEIGHTS, CONFIG
+from .model import GPT, PRESETS, CheckpointError, WEIGHTS, CONFIG, checkpoint_dir
 from .tokenizers import get_tokenizer, BPE_FILE
 
 # %% ../nbs/06_checkpoint.ipynb #eb2e0a0b
@@ -157,7 +157,7 @@ def _bpe_home(checkpoint:Path, meta:dict)->Path:
                           f'data it was trained on into {checkpoint}')
 
 def load_checkpoint(
-    checkpoint, # a directory written by `GPT.save` (the trainer's), or 'gpt2', 'gpt2-medium', ... (OpenAI's, from the Hub)
+    checkpoint, # a folder written by `GPT.save` (the trainer's) or its model.safetensors, or 'gpt2', 'gpt2-medium', ... (OpenAI's)
     device=None, # where to put the model (default CPU)
     dtype=None, # e.g. torch.bfloat16; default as saved
     tokenizer:str=None, # override the tokenizer named in the checkpoint's metadata
@@ -170,9 +170,9 @@ def load_checkpoint(
     else:
         meta = GPT.read_metadata(checkpoint)                   # CheckpointError if it is not a checkpoint
         tok = tokenizer or meta.get('tokenizer')
-        if tok is None: raise CheckpointError(f'{Path(checkpoint) / "config.json"} names no tokenizer in its metadata: '
+        if tok is None: raise CheckpointError(f'{checkpoint_dir(checkpoint) / CONFIG} names no tokenizer in its metadata: '
                                               f'pass the tokenizer (e.g. "bytes" or "gpt2")')
-        enc = get_tokenizer(tok, data_dir=_bpe_home(Path(checkpoint), meta) if tok == 'bpe' else None)
+        enc = get_tokenizer(tok, data_dir=_bpe_home(checkpoint_dir(checkpoint), meta) if tok == 'bpe' else None)
         model = GPT.load(checkpoint, device=device, dtype=dtype)
     if enc.n_vocab > model.config.vocab_size:
         raise CheckpointError(f'the tokenizer has {enc.n_vocab} tokens but the model at {checkpoint} only '

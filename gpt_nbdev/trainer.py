@@ -347,6 +347,28 @@ class Trainer:
         if self.threads is not None: torch.set_num_threads(self.threads)
         self.group = self.threads = None
 
+# %% ../nbs/11_trainer.ipynb #6402aaea
+@patch
+def fit(self:Trainer)->dict:
+    "Train to `max_iters` (or until a stop signal); return a summary"
+    c, stopped = self.cfg, None
+    if self.step >= c.max_iters: return self.finished()
+    if self.env.master:                                                   # the record, staged until the first checkpoint
+        self.log = RunLog(c, self.step if self.resuming else None, into=self.out / PENDING)
+        self.log.print(describe(self) + ''.join(f'; {ch}' for ch in self.changed))
+        if self.epochs: self.log.print(self.epochs[1])
+    try:
+        with StopOnSignal() as stop:
+            try: stopped = self.loop(stop)
+            except RuntimeError as e:
+                if (lost := self.peer_lost(e)) is None: raise
+                raise lost from None
+        summary = self.summary(stopped)
+        if self.log: summary['sample'] = finish_run(c, self.data_dir, self.model, summary, self.log.print)
+        if summary['sample']: self.log.record(step=self.step, sample=summary['sample'])
+    finally: self.close()                                                 # fit releases what the run holds
+    return summary
+
 # %% ../nbs/11_trainer.ipynb #9a2079bd
 def describe(t:Trainer)->str:
     "A trainer's run in one line: what, where, how big, on what"
@@ -435,28 +457,6 @@ def loop(self:Trainer, stop:StopOnSignal)->str:
         if n_stop: return stop.signal or 'a stop signal (to another process)'
         t_last = time.perf_counter()                                      # tokens/s counts training, not evaluating and saving
     return None
-
-# %% ../nbs/11_trainer.ipynb #6402aaea
-@patch
-def fit(self:Trainer)->dict:
-    "Train to `max_iters` (or until a stop signal); return a summary"
-    c, stopped = self.cfg, None
-    if self.step >= c.max_iters: return self.finished()
-    if self.env.master:                                                   # the record, staged until the first checkpoint
-        self.log = RunLog(c, self.step if self.resuming else None, into=self.out / PENDING)
-        self.log.print(describe(self) + ''.join(f'; {ch}' for ch in self.changed))
-        if self.epochs: self.log.print(self.epochs[1])
-    try:
-        with StopOnSignal() as stop:
-            try: stopped = self.loop(stop)
-            except RuntimeError as e:
-                if (lost := self.peer_lost(e)) is None: raise
-                raise lost from None
-        summary = self.summary(stopped)
-        if self.log: summary['sample'] = finish_run(c, self.data_dir, self.model, summary, self.log.print)
-        if summary['sample']: self.log.record(step=self.step, sample=summary['sample'])
-    finally: self.close()                                                 # fit releases what the run holds
-    return summary
 
 # %% ../nbs/11_trainer.ipynb #20e3b71f
 def train(cfg:TrainConfig=None, # the run's settings (default: the quick start)

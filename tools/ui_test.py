@@ -339,10 +339,12 @@ class Browser:
         if left <= 1: raise Failure('the overall --timeout ran out')
         return 1000 * min(step_s, left)
 
-    def wait(self, js, what, step_s, arg=None):
-        "Wait until `js` (a function of arg) returns something truthy in the page; its value, or a Failure naming `what`"
+    def wait(self, js, what, step_s, arg=None, poll_ms=100):
+        """Wait until `js` (a function of arg) returns something truthy in the page; its value, or a Failure naming `what`.
+        It is checked every poll_ms, not on every animation frame (Playwright's default), so that the test itself does not
+        keep the browser busy while the widget generates (transitions between checks are kept by the MutationObserver)"""
         from playwright.sync_api import TimeoutError as PWTimeout
-        try: return self.page.wait_for_function(js, arg=arg, timeout=self.ms(step_s)).json_value()
+        try: return self.page.wait_for_function(js, arg=arg, timeout=self.ms(step_s), polling=poll_ms).json_value()
         except PWTimeout: raise Failure(f'timed out after {step_s:.0f} s waiting for {what}') from None
 
     def js(self, js, arg=None): return self.page.evaluate(js, arg)
@@ -490,7 +492,7 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
     for attempt in (1, 2):
         b.js('() => __uit.mark()')
         generate.click(timeout=b.ms(10))
-        streamed = b.wait('() => __uit.streaming()', 'the long generation to stream text', 60) == 'streaming'
+        streamed = b.wait('() => __uit.streaming()', 'the long generation to stream text', 60, poll_ms=20) == 'streaming'
         if streamed:
             try: stop.click(timeout=b.ms(5))       # Stop is disabled again if the generation ended meanwhile: judged below
             except PWTimeout: pass
