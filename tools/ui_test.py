@@ -37,18 +37,25 @@ What it does, in order (every wait is on page or server state, each with an expl
    read from the cell models, where they keep output_type "error"; plain stderr is allowed.)
 5. Finds the generation widget: the element with class `gpt-generation-widget` if the notebook adds it
    (`w.box.add_class('gpt-generation-widget')`), else the innermost widget box holding a textarea and the buttons
-   "Generate" and "Stop". Types a prompt and a seed (--seed, so the text is repeatable), clicks Generate, waits for the status line "done: N tokens, X tokens/s",
-   and checks the new text (>= 20 characters, mostly letters and spaces) and the candidates table (a table headed
-   "next token" with rows). Then sets "new tokens" to its maximum, clicks Generate, clicks Stop as soon as text
-   streams in, and checks the status says "stopped after N tokens", Generate is enabled again, Stop disabled, and the
-   output does not change for a quiet period of 1 s (20x the widget's 50 ms update cadence: the one fixed-length
-   wait, which asserts the absence of change and so cannot race).
+   "Generate" and "Stop". Types a prompt and a seed (--seed, so that the text is repeatable), clicks Generate, waits
+   for the status line "done: N tokens, X tokens/s", and checks the new text (>= 20 characters, >= --min-letters of
+   them letters or spaces) and the candidates table (a table headed "next token" with rows). Then sets "new tokens"
+   to its maximum, clicks Generate, clicks Stop as soon as text streams in, and checks that the status says
+   "stopped after N tokens", Generate is enabled again, Stop disabled, and the output does not change for a quiet
+   period of 1 s (20x the widget's 50 ms update cadence: the one fixed-length wait, which asserts the absence of
+   change and so cannot race). Page state is polled every 100 ms (20 ms while waiting to click Stop), not on every
+   animation frame, so the test does not keep the browser busy while the widget generates.
 6. Writes screenshots to --out: widget.png (the widget after the first generation), final.png, and failure.png on
    a failure, plus jupyter-server.log and browser-console.log.
 7. Prints one summary line last, `ui test: passed (...)` (exit 0) or `ui test: FAILED: <reason>` (exit 1).
 
---bench-threads default,1,2 additionally times the widget with torch.set_num_threads(n) run in the kernel first
-(the widget's worker thread picks the setting up when it starts), --bench-tokens tokens each, best of --bench-repeats.
+--bench-threads default,1,2 additionally times the widget with its worker thread using n CPU threads (the widget's
+`threads` attribute, or for a widget without one torch.set_num_threads(n) in the kernel, which a new thread inherits;
+"default" is the widget's own choice), --bench-tokens tokens each, --bench-repeats times, and the same stream_steps
+loop run in a new thread of the kernel with nothing displayed, for comparison.
+
+--root and --notebook test another folder, e.g. a scratch notebook outside the repo:
+    .venv/bin/python tools/ui_test.py --root /tmp/uidev --notebook demo.ipynb --out /tmp/uidev/out
 """
 import argparse, json, os, re, secrets, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.parse, urllib.request
@@ -225,19 +232,21 @@ PAGE_JS = r"""
   U.app = () => window.jupyterapp;
   U.panelFor = (path) => {
     const app = U.app(); if (!app) return null;
-    for (const w of app.shell.widgets('main')) if (w.context && w.context.path === path && w.content && w.sessionContext) return w;
+    for (const w of app.shell.widgets('main'))
+      if (w.context && w.context.path === path && w.content && w.sessionContext) return w;
     return null;
   };
   U.kernelState = () => {
     const dlg = document.querySelector('.jp-Dialog');
     if (dlg) return {dialog: dlg.innerText.replace(/\s+/g, ' ').trim()};
     const sc = U.panel && U.panel.sessionContext, k = sc && sc.session && sc.session.kernel;
-    return {status: k ? k.status : null, connection: k ? k.connectionStatus : null, name: sc ? sc.kernelDisplayName : null};
+    return {status: k ? k.status : null, connection: k ? k.connectionStatus : null,
+            name: sc ? sc.kernelDisplayName : null};
   };
   U.cells = () => U.panel.content.widgets.map((c, i) => {
-    const m = c.model, code = m.type === 'code';
+    const m = c.model, code = m.type === 'code', p = c.node.querySelector('.jp-InputPrompt');
     return {i, type: m.type, empty: !m.sharedModel.getSource().trim(), count: code ? m.executionCount : null,
-            prompt: code && c.node.querySelector('.jp-InputPrompt') ? c.node.querySelector('.jp-InputPrompt').textContent.trim() : '',
+            prompt: code && p ? p.textContent.trim() : '',
             errors: code ? m.outputs.toJSON().filter(o => o.output_type === 'error')
                                      .map(o => ({ename: o.ename, evalue: o.evalue, traceback: o.traceback})) : [],
             head: m.sharedModel.getSource().split('\n')[0].slice(0, 80)};
@@ -246,7 +255,8 @@ PAGE_JS = r"""
     if (!U.runAll) return false;
     const k = U.kernelState();
     if (k.dialog || k.status === 'dead') return true;
-    return U.runAll.done && k.status === 'idle' && ![...U.panel.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+    const queued = [...U.panel.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+    return U.runAll.done && k.status === 'idle' && !queued;
   };
   U.startRunAll = () => {
     const app = U.app();
@@ -301,9 +311,11 @@ PAGE_JS = r"""
   U.outputEl = () => U.widget.querySelector('.gpt-output pre') || U.widget.querySelector('.widget-html-content > pre');
   U.table = () => [...U.widget.querySelectorAll('table')].find(t => /next token/.test(txt(t.querySelector('th'))));
   U.state = () => {
-    const out = U.outputEl(), b = out && out.querySelector('b'), t = U.table(), g = U.button('Generate'), s = U.button('Stop');
+    const out = U.outputEl(), b = out && out.querySelector('b'), t = U.table();
+    const g = U.button('Generate'), s = U.button('Stop');
     return {status: txt(U.statusEl()).trim(), text: out ? out.textContent : '', prompt: b ? b.textContent : null,
-            rows: t ? t.querySelectorAll('tr').length - 1 : 0, genDisabled: !g || g.disabled, stopDisabled: !s || s.disabled};
+            rows: t ? t.querySelectorAll('tr').length - 1 : 0, genDisabled: !g || g.disabled,
+            stopDisabled: !s || s.disabled};
   };
   U.mark = () => { U.since = U.events.length; U.markText = U.state().text; };
   U.finished = /^(done:|stopped after|error)/;
@@ -344,8 +356,11 @@ class Browser:
         It is checked every poll_ms, not on every animation frame (Playwright's default), so that the test itself does not
         keep the browser busy while the widget generates (transitions between checks are kept by the MutationObserver)"""
         from playwright.sync_api import TimeoutError as PWTimeout
-        try: return self.page.wait_for_function(js, arg=arg, timeout=self.ms(step_s), polling=poll_ms).json_value()
-        except PWTimeout: raise Failure(f'timed out after {step_s:.0f} s waiting for {what}') from None
+        ms = self.ms(step_s)
+        try: return self.page.wait_for_function(js, arg=arg, timeout=ms, polling=poll_ms).json_value()
+        except PWTimeout:
+            limit = '' if ms >= 1000 * step_s else ' (the rest of --timeout)'
+            raise Failure(f'timed out after {ms / 1000:.0f} s{limit} waiting for {what}') from None
 
     def js(self, js, arg=None): return self.page.evaluate(js, arg)
 
@@ -358,22 +373,37 @@ class Browser:
         return r['out'].strip()
 
 
-# The widget's own loop (stream_steps with its knobs, in a new thread as the widget does) timed in the kernel with no
-# display: the difference to the widget's tokens/s is the cost of showing it (50 ms updates, server, browser).
-KERNEL_LOOP = '''
-import sys as _s, threading as _t, time as _tm
-_w = [v for v in list(globals().values()) if hasattr(v, 'generate_button') and hasattr(v, 'model')][-1]
-_m = next((_s.modules[c.__module__] for c in type(_w).__mro__ if hasattr(_s.modules.get(c.__module__), 'stream_steps')), None)
-if _m is None: import gpt_nbdev.sampling as _m
-_sp = _m.sampling_for(_w.method.value, _w.temperature.value, _w.top_k.value, _w.top_p.value)
-def _loop():
-    global _rate
-    t0, n = _tm.perf_counter(), 0
-    for st in _m.stream_steps(_w.model, _w.enc, %r, %d, n_candidates=_w.n_candidates, temperature=_sp.temperature,
-                              top_k=_sp.top_k, top_p=_sp.top_p):
-        n += st.token is not None
-    _rate = n / (_tm.perf_counter() - t0)
-_th = _t.Thread(target=_loop); _th.start(); _th.join(); print(_rate)
+# For --bench-threads, run once in the kernel: finds the widget on the page (the GenerationWidget whose prompt and length
+# are the ones the test typed), sets the threads its worker uses (its `threads` attribute when it has one, else torch's
+# count, which a new thread inherits), and times the widget's own loop -- stream_steps with its knobs, in a new thread as
+# the widget runs it -- with nothing displayed: the difference to the widget's tokens/s is the cost of showing it.
+KERNEL_BENCH = '''
+import sys as _s, threading as _t, time as _tm, inspect as _in, torch as _torch
+_uit_w = [v for v in list(globals().values()) if hasattr(v, 'generate_button') and hasattr(v, 'model')
+          and getattr(getattr(v, 'prompt', None), 'value', None) == %r and v.max_new_tokens.value == %d][-1]
+_uit_torch_default = _torch.get_num_threads()
+_uit_default = getattr(_uit_w, 'threads', None) or _uit_torch_default
+def _uit_threads(n):
+    if hasattr(_uit_w, 'threads'): _uit_w.threads = n
+    else: _torch.set_num_threads(n)
+def _uit_loop(prompt, n_tokens, threads):
+    w = _uit_w
+    m = next((_s.modules[c.__module__] for c in type(w).__mro__ if hasattr(_s.modules.get(c.__module__), 'stream_steps')), None)
+    if m is None: import gpt_nbdev.sampling as m
+    sp = w.sampling() if callable(getattr(w, 'sampling', None)) else \\
+         m.sampling_for(w.method.value, w.temperature.value, w.top_k.value, w.top_p.value)
+    kw = dict(sampling=sp) if 'sampling' in _in.signature(m.stream_steps).parameters else \\
+         dict(temperature=sp.temperature, top_k=sp.top_k, top_p=sp.top_p)
+    out = []
+    def run():
+        _torch.set_num_threads(threads)
+        t0, k = _tm.perf_counter(), 0
+        for st in m.stream_steps(w.model, w.enc, prompt, n_tokens, n_candidates=w.n_candidates, **kw): k += st.token is not None
+        out.append(k / (_tm.perf_counter() - t0))
+    th = _t.Thread(target=run); th.start(); th.join()
+    _torch.set_num_threads(_uit_torch_default)
+    return out[0]
+print(_uit_default)
 '''
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
@@ -411,10 +441,8 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
         b.wait('''() => { const k = __uit.kernelState();
                           return k.dialog ? k : (k.status === 'idle' && k.connection === 'connected'); }''',
                'the selected kernel to start', 90)
-        if b.js('() => __uit.kernelState().dialog'): raise Failure(f'JupyterLab showed another dialog: {b.js("() => __uit.kernelState().dialog")}')
-    default_threads = None
-    if args.bench_threads:
-        default_threads = int(b.exec_kernel('import torch; print(torch.get_num_threads())').split()[-1])
+        again = b.js('() => __uit.kernelState().dialog')
+        if again: raise Failure(f'JupyterLab showed another dialog: {again[:300]}')
     say(f'kernel ready ({b.js("() => __uit.kernelState().name")})')
 
     # --- run all cells
@@ -433,7 +461,8 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
             print(f'--- cell {c["i"]} ({c["prompt"]} {c["head"]!r}) raised {e["ename"]}: {e["evalue"]}\n{where}', flush=True)
             raise Failure(f'cell {c["i"]} ({c["prompt"]} {c["head"]!r}) raised {e["ename"]}: {e["evalue"]}')
     not_run = [c for c in cells if c['type'] == 'code' and not c['empty'] and c['count'] is None]
-    if not_run: raise Failure(f'{len(not_run)} code cell(s) did not run, the first: cell {not_run[0]["i"]} {not_run[0]["head"]!r}')
+    if not_run:
+        raise Failure(f'{len(not_run)} code cell(s) did not run, the first: cell {not_run[0]["i"]} {not_run[0]["head"]!r}')
     n_code = sum(c['type'] == 'code' and not c['empty'] for c in cells)
     say(f'ran all {n_code} code cells in {t_run:.1f} s, no errors')
 
@@ -447,7 +476,8 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
     w.scroll_into_view_if_needed(timeout=b.ms(10))
     generate = w.locator('button', has_text=re.compile(r'^\s*Generate\s*$'))
     stop = w.locator('button', has_text=re.compile(r'^\s*Stop\s*$'))
-    readout = w.locator('.widget-slider', has=page.locator('.widget-label', has_text=re.compile(r'^\s*new tokens\s*$'))).locator('.widget-readout')
+    label = page.locator('.widget-label', has_text=re.compile(r'^\s*new tokens\s*$'))
+    readout = w.locator('.widget-slider', has=label).locator('.widget-readout')
 
     def set_new_tokens(value: int) -> int:
         "Type into the 'new tokens' slider's readout (values above its max are clamped to it); the value shown"
@@ -474,11 +504,13 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
         seed.press('Enter', timeout=b.ms(10))          # IntText sends its value on Enter (or blur)
     s = generate_once('the first generation to finish (status "done: ...")')
     if not s['status'].startswith('done:'): raise Failure(f'the first generation did not finish: status {s["status"]!r}')
-    if s['prompt'] != args.prompt: raise Failure(f'the widget generated from {s["prompt"]!r}, not the prompt typed, {args.prompt!r}')
-    new = s['text'][len(s['prompt']):]
+    if s['prompt'] is not None and s['prompt'] != args.prompt:        # the widget shows the prompt in bold, then the text
+        raise Failure(f'the widget generated from {s["prompt"]!r}, not the prompt typed, {args.prompt!r}')
+    new = s['text'][len(args.prompt):] if s['text'].startswith(args.prompt) else s['text']
     ratio = letter_ratio(new)
     if len(new) < 20 or ratio < args.min_letters:
-        raise Failure(f'the generated text is not readable ({len(new)} characters, {100 * ratio:.0f}% letters/spaces): {new[:120]!r}')
+        raise Failure(f'the generated text is not readable ({len(new)} characters, {100 * ratio:.0f}% letters/spaces): '
+                      f'{new[:120]!r}')
     if s['rows'] < 1: raise Failure('the candidates table ("next token") has no rows after generating')
     m = TOKENS.search(s['status'])
     if not m: raise Failure(f'no tokens/s in the status line {s["status"]!r}')
@@ -504,36 +536,41 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
             continue
         break
     if not streamed:
-        raise Failure(f'no text streamed in while generating {top} tokens (the output changed only at the end): status {s["status"]!r}')
+        raise Failure(f'no text streamed in while generating {top} tokens (the output changed only at the end): '
+                      f'status {s["status"]!r}')
     if not (m and m.group(1) == 'stopped after'):
         raise Failure(f'Stop did not stop the generation: status {s["status"]!r} (new tokens {top})')
     if s['genDisabled'] or not s['stopDisabled']:
-        raise Failure(f'after Stop, Generate should be enabled and Stop disabled (Generate disabled={s["genDisabled"]}, Stop disabled={s["stopDisabled"]})')
+        raise Failure(f'after Stop, Generate should be enabled and Stop disabled (Generate disabled={s["genDisabled"]}, '
+                      f'Stop disabled={s["stopDisabled"]})')
     changes = b.page.evaluate('ms => __uit.quiet(ms)', QUIET_MS)
-    if changes: raise Failure(f'the output still changed {changes} times in the {QUIET_MS} ms after the status said stopped')
+    if changes:
+        raise Failure(f'the output still changed {changes} times in the {QUIET_MS} ms after the status said stopped')
     n_stop = int(m.group(2))
     say(f'Stop worked: {s["status"]!r} of up to {top}, then no change for {QUIET_MS} ms')
 
-    # --- optional: the widget's tokens/s per torch thread count in the kernel
+    # --- optional: the widget's tokens/s per thread count, and the same loop with nothing displayed
     bench = ''
     if args.bench_threads:
         set_new_tokens(args.bench_tokens)
+        default = int(b.exec_kernel(KERNEL_BENCH % (args.prompt, args.bench_tokens), 30, 'the benchmark set-up').split()[-1])
         results = []
         for setting in args.bench_threads.split(','):
-            n = default_threads if setting == 'default' else int(setting)
-            b.exec_kernel(f'import torch; torch.set_num_threads({n})')
+            n = default if setting == 'default' else int(setting)
+            b.exec_kernel(f'_uit_threads({n})')
             rates = []
             for _ in range(args.bench_repeats):
                 s = generate_once(f'a {args.bench_tokens}-token generation with {n} thread(s)')
                 m = TOKENS.search(s['status'])
                 if not m: raise Failure(f'benchmark: no tokens/s in {s["status"]!r}')
                 rates.append(float(m.group(3)))
-            loop = [float(b.exec_kernel(KERNEL_LOOP % (args.prompt, args.bench_tokens), 120, 'the no-display loop'))
-                    for _ in range(args.bench_repeats)]
-            say(f'bench: torch threads {setting} ({n}): widget {" ".join(f"{r:.1f}" for r in rates)} tokens/s '
-                f'(best {max(rates):.1f}); the same loop in the kernel with no display {max(loop):.1f}')
+            code = f'print(_uit_loop({args.prompt!r}, {args.bench_tokens}, {n}))'
+            loop = [float(b.exec_kernel(code, 120, 'the no-display loop')) for _ in range(args.bench_repeats)]
+            say(f'bench: {n} thread(s){" (the widget default)" if setting == "default" else ""}: widget '
+                f'{" ".join(f"{r:.1f}" for r in rates)} tokens/s (best {max(rates):.1f}); the same loop in the kernel with '
+                f'nothing displayed {" ".join(f"{r:.1f}" for r in loop)} (best {max(loop):.1f})')
             results.append(f'{setting}={max(rates):.0f}/{max(loop):.0f}')
-        b.exec_kernel(f'import torch; torch.set_num_threads({default_threads})')
+        b.exec_kernel(f'_uit_threads({default})')
         bench = ', bench tokens/s widget/no-display ' + ' '.join(results)
     page.screenshot(path=str(out / 'final.png'), timeout=b.ms(30))
     extra = f'; {"; ".join(notes)}' if notes else ''
@@ -552,17 +589,21 @@ def pick_notebook(args, root: Path) -> str:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--notebook', help=f'the notebook, relative to --root (default: the first of {", ".join(DEFAULT_NOTEBOOKS)} that exists)')
+    ap.add_argument('--notebook', help=f'the notebook, relative to --root '
+                                       f'(default: the first of {", ".join(DEFAULT_NOTEBOOKS)} that exists)')
     ap.add_argument('--root', default=str(REPO / 'nbs'), help='the folder served, a copy of it (default: the repo\'s nbs/)')
     ap.add_argument('--out', default='out/ui-test', help='folder for screenshots and logs (default out/ui-test)')
     ap.add_argument('--timeout', type=float, default=300, help='overall seconds (default 300)')
     ap.add_argument('--prompt', default='The ', help="the prompt typed into the widget (default 'The ')")
-    ap.add_argument('--seed', type=int, default=0, help="typed into the widget's seed box, for repeatable text (default 0; -1: leave it random)")
-    ap.add_argument('--min-letters', type=float, default=0.7, help='the least share of letters and spaces in the new text (default 0.7)')
-    ap.add_argument('--accept-kernel-dialog', action='store_true', help='click through "Select Kernel" (for notebooks with no kernelspec) instead of failing')
+    ap.add_argument('--seed', type=int, default=0,
+                    help="typed into the widget's seed box, for repeatable text (default 0; -1: leave it random)")
+    ap.add_argument('--min-letters', type=float, default=0.7,
+                    help='the least share of letters and spaces in the new text (default 0.7)')
+    ap.add_argument('--accept-kernel-dialog', action='store_true',
+                    help='click through "Select Kernel" (for notebooks with no kernelspec) instead of failing')
     ap.add_argument('--chromium', default=CHROMIUM, help=f'the browser (default {CHROMIUM})')
     ap.add_argument('--headed', action='store_true', help='show the browser (needs a display)')
-    ap.add_argument('--bench-threads', default='', help='also time the widget per torch thread count, e.g. default,1,2')
+    ap.add_argument('--bench-threads', default='', help='also time the widget per CPU thread count, e.g. default,1,2')
     ap.add_argument('--bench-tokens', type=int, default=400, help='tokens per benchmark generation (default 400)')
     ap.add_argument('--bench-repeats', type=int, default=3, help='generations per thread count (default 3)')
     args = ap.parse_args()
@@ -635,7 +676,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
         (out / 'browser-console.log').write_text('\n'.join(console) + ('\n' if console else ''))
         dog.cancel()
-    if rc and server is not None: summary += f' (logs and failure.png in {out})'
+    if rc and server is not None:
+        summary += f' ({"failure.png and " if (out / "failure.png").exists() else ""}logs in {out})'
     print(summary, flush=True)
     return rc
 
