@@ -305,7 +305,7 @@ def command(func):
         parser = anno_parser(func, prog=func.__name__)
         parser.allow_abbrev = False                                  # --max_iter is not --max_iters
         ns = parser.parse_args(argv, namespace=_Namespace())
-        given = {k: v for k, v in vars(ns).items() if v is not _UNSET and k not in ('pdb', 'xtra')}
+        given = {k: v for k, v in vars(ns).items() if k not in ('pdb', 'xtra')}   # argparse set only what was given
         try: func(**given)
         except GptError as e:
             if not e.silent: print(f'error: {e}', file=sys.stderr)
