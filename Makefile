@@ -80,6 +80,14 @@ test-ui: $(STAMP)  ## JupyterLab in a real (headless) Chromium: Run All on the w
 	timeout $$(( $(UI_TIMEOUT) + 60 )) $(PY) tools/ui_test.py --notebook 12_widget.ipynb --out out/ui-test --timeout $(UI_TIMEOUT)
 .PHONY: test-ui
 
+# The GPU figures, on a machine with one NVIDIA GPU (about 8 minutes on an H100/H200): the gpu-flagged notebook tests,
+# GPT-2 124M training tokens/s and MFU (bench_train.py gpu), and batch-1 decoding with CUDA graphs against transformers
+# (bench_sampling.py --device cuda). Logs in out/gpu-check. Without CUDA it refuses in one line (exit status 2).
+GPU_PARTS ?=
+gpu-check: $(STAMP)  ## on a CUDA GPU: gpu-flagged tests, GPT-2 124M training MFU, CUDA-graph decoding vs transformers (~8 min)
+	@PY=$(PY) tools/gpu_check.sh $(GPU_PARTS)
+.PHONY: gpu-check
+
 readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
 	$(PY) tools/render_readme.py
 .PHONY: readme
@@ -98,7 +106,7 @@ train: $(STAMP)  ## the main job: train a small GPT on the embedded corpus (abou
 DATA ?=
 TOKENIZER ?= gpt2
 PREPARE_ARGS ?=
-prepare-data: $(STAMP)  ## tokenize a corpus once: DATA=tinystories|fineweb-edu|path/to/text TOKENIZER=gpt2|bytes|bpe
+prepare-data: $(STAMP)  ## tokenize a corpus once: DATA=tinystories|fineweb-edu|path/to/text TOKENIZER=gpt2|bytes|bpe (fineweb-edu: in shards, resumable)
 	@test -n "$(DATA)" || { echo "make prepare-data needs DATA=...: a file, folder or glob of text, tinystories, fineweb-edu or a Hugging Face dataset"; exit 2; }
 	$(PY) scripts/prepare_data.py --source "$(DATA)" --tokenizer $(TOKENIZER) $(PREPARE_ARGS)
 

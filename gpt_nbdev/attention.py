@@ -67,13 +67,16 @@ class CausalSelfAttention(nn.Module):
                  n_head:int, # number of heads; head size is C // n_head
                  dropout:float=0.0, # dropout on attention weights and on the output
                  bias:bool=True, # biases in the projections, as GPT-2
-                 naive:bool=False): # use `naive_attention` instead of the fused kernel
+                 naive:bool=False, # use `naive_attention` instead of the fused kernel
+                 qk_norm:bool=False, # RMS-normalise each head's queries and keys before attention (the speedrun chapter)
+                 value_embeds:bool=False): # mix a value embedding `ve` into the values, with a learned gate (the speedrun chapter)
         super().__init__()
         if n_embd % n_head: raise ValueError(f'n_embd ({n_embd}) must be divisible by n_head ({n_head})')
-        self.n_head, self.dropout, self.naive = n_head, dropout, naive
+        self.n_head, self.dropout, self.naive, self.qk_norm = n_head, dropout, naive, qk_norm
         self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)   # q, k, v for all heads in one matmul
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
         self.resid_dropout = nn.Dropout(dropout)
+        if value_embeds: self.ve_gate = nn.Parameter(torch.full((1,), 0.5))   # how much of the value embedding to add
 
     def forward(self,
                 x:torch.Tensor, # (B, T, C)
@@ -81,10 +84,13 @@ class CausalSelfAttention(nn.Module):
                 kv_cache=None, # a `KVCache` to append to and attend over
                 layer_idx:int=0, # this layer's slot in the cache
                 mask:torch.Tensor=None, # bool (B or 1, 1, T, S): True = may look; None = causal
+                ve:torch.Tensor=None, # (B, T, C) value embeddings of these tokens (needs `value_embeds=True`)
                )->torch.Tensor: # (B, T, C)
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
+        if ve is not None: v = v + self.ve_gate * ve
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, H, T, D)
+        if self.qk_norm: q, k = F.rms_norm(q, (q.size(-1),)), F.rms_norm(k, (k.size(-1),))
         if rope is not None: q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
         if kv_cache is not None: k, v = kv_cache.update(layer_idx, k, v); q = q.to(k.dtype)   # attend in the cache's dtype
         attend = naive_attention if self.naive else sdpa_attention

@@ -5,15 +5,14 @@
 # %% auto #0
 __all__ = ['DEVICES', 'PRECISIONS', 'GptError', 'fsync_dir', 'atomic_write', 'write_json', 'file_sha256', 'DiskFull', 'disk_full',
            'FolderLocked', 'FolderLock', 'cache_dir', 'unreachable', 'DownloadError', 'download', 'resolve_device',
-           'cpu_has_bf16', 'fast_dtype', 'bf16_speedup', 'resolve_dtype', 'autocast', 'sum_dtype', 'eval_mode',
-           'unwrap', 'model_device', 'rel_err', 'command']
+           'cpu_has_bf16', 'fast_dtype', 'best_time', 'bf16_speedup', 'resolve_dtype', 'autocast', 'sum_dtype',
+           'eval_mode', 'unwrap', 'model_device', 'rel_err', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
 import errno, fcntl, hashlib, json, math, os, platform, shutil, socket, sys, tempfile, time, urllib.error, urllib.request
 from contextlib import nullcontext
 from pathlib import Path
 import torch
-import torch.nn.functional as F
 from fastcore.script import anno_parser
 from tqdm import tqdm
 
@@ -201,44 +200,31 @@ def _cpu_name()->str:
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or platform.machine()
 
-def _best_time(fn, reps:int=3)->float:
-    fn()                                                        # warm up: kernels chosen, memory allocated
+def best_time(fn, # the work, called with no arguments
+              reps:int=3, # timed calls after one untimed warm-up call (one, once a call takes over a quarter of a second)
+             )->float: # the fastest call's seconds
+    "The best time of `fn` over `reps` calls, after a warm-up call (kernels chosen, memory allocated)"
+    t = time.perf_counter(); fn(); first = time.perf_counter() - t
     best = math.inf
-    for _ in range(reps): t = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t)
+    for _ in range(reps if first < 0.25 else 1): t = time.perf_counter(); fn(); best = min(best, time.perf_counter() - t)
     return best
 
-def _mlp_time(tokens:int, width:int, train:bool, dtype:torch.dtype)->float:
-    "Best-of-3 seconds of an MLP of this shape: forward+backward under autocast (train), or forward with `dtype` weights"
-    g = torch.Generator().manual_seed(0)
-    x, w1, w2 = (torch.randn(*s, generator=g) / math.sqrt(s[0]) for s in ((tokens, width), (width, 4 * width), (4 * width, width)))
-    if not train:
-        x, w1, w2 = (t.to(dtype) for t in (x, w1, w2))
-        return _best_time(lambda: F.gelu(x @ w1) @ w2)
-    for t in (x, w1, w2): t.requires_grad_()
-    def step():
-        with autocast('cpu', dtype): y = F.gelu(x @ w1) @ w2
-        y.float().square().mean().backward()
-    return _best_time(step)
-
-# %% ../nbs/00_core.ipynb #8093b12d
 def bf16_speedup(
-    tokens:int, # rows of the activations: batch x context when training, 1 when decoding a token
-    width:int, # the model's width (n_embd)
-    train:bool=True, # forward and backward under autocast; False: a forward pass with bf16 weights (inference)
+    work:str, # what is timed, as the cache knows it: e.g. 'train <the model's config> 12x64'
+    timer, # timer(dtype) -> seconds the work takes in `dtype` (bf16: under autocast, or with bf16 weights)
 )->float: # float32's time over bf16's: above 1, bf16 is faster
-    "bf16's speed-up over float32 on this CPU for an MLP of this shape: measured once, then read from the cache"
-    key = f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | {'train' if train else 'infer'} {tokens}x{width}"
+    "bf16's speed-up over float32 on this CPU for `work`: timed once by `timer`, then read from the cache"
+    key = f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | {work}"
     f = cache_dir() / 'bf16_speedup.json'
     try: cache = json.loads(f.read_text())
     except (OSError, ValueError): cache = {}
     if key not in cache:
-        n = max(1, min(tokens, 4096))                          # a bounded sample of the rows: the ratio is what counts
-        cache[key] = round(_mlp_time(n, width, train, torch.float32) / _mlp_time(n, width, train, torch.bfloat16), 3)
+        cache[key] = round(timer(torch.float32) / timer(torch.bfloat16), 3)
         try: write_json(f, cache)
         except OSError: pass                                   # a read-only home: measure again next time
     return cache[key]
 
-# %% ../nbs/00_core.ipynb #49492fa7
+# %% ../nbs/00_core.ipynb #8093b12d
 def _cpu_can_bf16()->bool:   # computes bf16 at all, natively or emulated (an explicit --dtype bfloat16 may ask for that)
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return cpu_has_bf16()
@@ -246,13 +232,13 @@ def _cpu_can_bf16()->bool:   # computes bf16 at all, natively or emulated (an ex
 def resolve_dtype(
     dtype:str, # auto, float32, bfloat16 or float16
     device:torch.device, # where it will run
-    shape:tuple=None, # (tokens, width, train) of the work, for 'auto' on a CPU: bf16 only where it is measured faster
+    speedup=None, # for 'auto' on a CPU: a function returning bf16's measured speed-up for the work (`bf16_speedup`)
 )->torch.dtype:
     "The precision `dtype` names, if `device` can compute in it (else a `GptError`); 'auto': the fast one here"
     if dtype == 'auto':
         fast = fast_dtype(device)
-        if fast is torch.bfloat16 and torch.device(device).type == 'cpu' and shape is not None:
-            return torch.bfloat16 if bf16_speedup(*shape) > 1.05 else torch.float32
+        if fast is torch.bfloat16 and torch.device(device).type == 'cpu' and speedup is not None:
+            return torch.bfloat16 if speedup() > 1.05 else torch.float32
         return fast
     if dtype not in PRECISIONS: raise GptError(f"unknown dtype {dtype!r}: use auto, {', '.join(PRECISIONS)}")
     dt, kind = PRECISIONS[dtype], torch.device(device).type

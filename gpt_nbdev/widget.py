@@ -12,6 +12,7 @@ from fastcore.basics import patch
 from .core import GptError
 from .checkpoint import load_checkpoint
 from .sampling import METHODS, Step, Sampling, sampling_for, stream_steps, generation_threads, threads_for
+from .sampling import encode_prompt, ready_or_warm_up
 
 # %% ../nbs/12_widget.ipynb #e2127f3e
 def _bar(p, color):
@@ -63,6 +64,7 @@ class GenerationWidget(SamplingControls):
                  max_new_tokens:int=200, # the initial length
                  n_candidates:int=5, # candidates shown for each new token
                  threads:int=None, # CPU threads to generate with (default: `generation_threads(model)`)
+                 compile='auto', # the compiled decode step: 'auto' (compiled in the background, used once ready), True (now), False
                  device=None, dtype=None, # for loading a checkpoint
                 ):
         import ipywidgets as W
@@ -71,6 +73,7 @@ class GenerationWidget(SamplingControls):
         super().__init__(enc.n_vocab, 4 * model.config.block_size, max_new_tokens)
         self.model, self.enc, self.n_candidates, self.threads = model, enc, n_candidates, threads or generation_threads(model)
         self._stop, self.thread, self.text, self.n_tokens, self.last_step = threading.Event(), None, '', 0, None
+        self.compile = compile
         self.prompt = W.Textarea(value=prompt, placeholder='prompt (empty: start a new document)', layout=W.Layout(width='95%', height='4em'))
         self.generate_button = W.Button(description='Generate', button_style='primary', icon='play')
         self.stop_button = W.Button(description='Stop', button_style='warning', icon='stop', disabled=True)
@@ -81,6 +84,8 @@ class GenerationWidget(SamplingControls):
         buttons = W.VBox(self.knobs + [W.HBox([self.generate_button, self.stop_button]), self.status])
         self.box = W.VBox([self.prompt, W.HBox([buttons, self.candidates]), self.output])
         self.box.add_class('gpt-generation-widget')
+        if compile == 'auto':                                          # a large model starts compiling now, in the background
+            ready_or_warm_up(model, 1, min(model.config.block_size, len(encode_prompt(enc, prompt)) + max_new_tokens))
 
 # %% ../nbs/12_widget.ipynb #d36aadac
 @patch(cls_method=True)
@@ -109,6 +114,14 @@ def wait(self:GenerationWidget, timeout:float=None)->bool:
     if self.thread is not None: self.thread.join(timeout)
     return self.thread is None or not self.thread.is_alive()
 
+# %% ../nbs/12_widget.ipynb #2935b671
+@patch
+def _compile_choice(self:GenerationWidget, prompt:str, max_new_tokens:int):
+    "Whether this generation uses the compiled step; with compile='auto', start compiling one in the background if none is ready"
+    if self.compile != 'auto': return self.compile
+    size = min(self.model.config.block_size, len(encode_prompt(self.enc, prompt)) + max_new_tokens)
+    return ready_or_warm_up(self.model, 1, size)
+
 # %% ../nbs/12_widget.ipynb #8a24c77b
 @patch
 def _start(self:GenerationWidget):
@@ -129,7 +142,9 @@ def _run(self:GenerationWidget, prompt, max_new_tokens, sampling, seed):
     try:
         self.status.value = 'generating...'
         with threads_for(self.threads):
-            steps = stream_steps(self.model, self.enc, prompt, max_new_tokens, sampling=sampling, seed=seed, n_candidates=self.n_candidates)
+            compiled = self._compile_choice(prompt, max_new_tokens)
+            steps = stream_steps(self.model, self.enc, prompt, max_new_tokens, sampling=sampling, seed=seed,
+                                 n_candidates=self.n_candidates, compile=compiled)
             for step in steps:
                 self.text += step.text
                 if step.token is not None: self.n_tokens, self.last_step = self.n_tokens + 1, step
@@ -137,6 +152,7 @@ def _run(self:GenerationWidget, prompt, max_new_tokens, sampling, seed):
                 if self._stop.is_set(): stopped = True; break
             steps.close()
         self._show(prompt)
-        self.status.value = f'{"stopped after" if stopped else "done:"} {self.n_tokens} tokens, {self.n_tokens / (time.perf_counter() - t0):.1f} tokens/s'
+        self.status.value = (f'{"stopped after" if stopped else "done:"} {self.n_tokens} tokens, {self.n_tokens / (time.perf_counter() - t0):.1f} tokens/s'
+                             + (' (compiled step)' if compiled else ''))
     except Exception as e: self.status.value = f'<span style="color:red">error: {html.escape(f"{type(e).__name__}: {e}")}</span>'
     finally: self.generate_button.disabled, self.stop_button.disabled = False, True
