@@ -389,13 +389,14 @@ class Trainer:
             if found: check_same_data(cfg, found, self.data_dir, self.meta)
             self.model_config, weights = choose_model(cfg, self.meta, self.out if self.resuming else None)
             self.cfg = replace(cfg, tokenizer=self.meta['tokenizer'], **{k: getattr(self.model_config, k) for k in BUILT})
-            self.dtype, self.dtype_why = run_once(lambda: precision(cfg.dtype, self.device, self.model_config, cfg.batch_size),
-                                                  env, self.group)     # 'auto' on a CPU: bf16 where measured faster; rank 0's, for all
             self.loader = TokenLoader(self.data_dir, self.cfg.block_size, cfg.batch_size, cfg.grad_accum, env.rank, env.world_size, seed=cfg.seed)
             self.val_batches = [(x.to(self.device), y.to(self.device)) for x, y in self.loader.val_batches(cfg.eval_iters)]
             self.loader.windows(self.saved_step or 0)                         # a global batch too large for memory fails here
             self.epochs = cfg.epochs and epoch_steps(cfg.epochs, self.meta['train_tokens'], self.loader.tokens_per_step)
             if self.epochs: self.cfg = replace(self.cfg, max_iters=self.epochs[0])
+            check_fits(self.model_config, self.device, env.world_size if cfg.parallel == 'fsdp' else 1)   # before timing it
+            self.dtype, self.dtype_why = run_once(lambda: precision(cfg.dtype, self.device, self.model_config, cfg.batch_size),
+                                                  env, self.group)     # 'auto' on a CPU: bf16 where measured faster; rank 0's, for all
             self.model, self.core, self.net = build_model(self.model_config, weights, cfg, env, self.device, self.dtype)
             self.opt = make_optimizer(self.model, cfg, self.device)
             self.scaler = torch.amp.GradScaler(self.device.type) if self.dtype is torch.float16 else None
