@@ -351,6 +351,16 @@ def _check_fit(model:GPT, tensors:dict, path:Path):
         raise CheckpointError(f'{path / WEIGHTS} does not fit {path / CONFIG}: {what}')
 
 @patch(cls_method=True)
+def from_weights(cls:GPT, config:GPTConfig, # the model's shape
+                 tensors:dict, # its weights by name (a state_dict), assigned as they are
+                )->tuple: # (the model, the names it missed, the names it did not expect)
+    "A model of `config` holding `tensors`, nothing initialised first: a skeleton, the tensors assigned, a tied head re-tied"
+    with shapes_only(): model = cls(config)
+    missing, unexpected = model.load_state_dict(tensors, strict=False, assign=True)
+    if config.tie_head: model.lm_head.weight = model.transformer.wte.weight   # assigning untied them
+    return model, missing, unexpected
+
+@patch(cls_method=True)
 def load(cls:GPT,
          path, # a directory written by `GPT.save`
          device=None, # where to put the model (default CPU)
@@ -401,11 +411,9 @@ def from_hf(cls:GPT,
     # Conv1D stores (in, out): transpose, and lay the result out row by row (a transposed view would make every matmul
     # read the weight across its rows: batch-1 decoding of GPT-2 is ~15% slower so)
     ours = {'transformer.' + k: (v.t().contiguous() if k.endswith(CONV1D_WEIGHTS) else v) for k, v in sd.items()}
-    with shapes_only(): model = cls(config)
-    missing, unexpected = model.load_state_dict(ours, strict=False, assign=True)
+    model, missing, unexpected = cls.from_weights(config, ours)
     if set(missing) != {'lm_head.weight'} or unexpected:
         raise ValueError(f'state dict does not fit GPT-2: missing {sorted(set(missing) - {"lm_head.weight"})[:3]}, unexpected {unexpected[:3]}')
-    model.lm_head.weight = model.transformer.wte.weight
     return model.to(dtype=model.transformer.wte.weight.dtype)
 
 # %% ../nbs/03_model.ipynb #d4e1c955

@@ -6,9 +6,8 @@
 __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'forward_backward', 'Optimizers', 'clip_gradients', 'update',
            'estimate_loss', 'resume_record', 'check_out_dir', 'prepare_data', 'data_fingerprint', 'resume_data',
            'check_same_data', 'padded_vocab', 'new_model', 'init_from_model', 'resumed_model', 'choose_model',
-           'check_fits', 'recompute_blocks', 'model_from_weights', 'build_model', 'make_optimizer', 'restore_state',
-           'check_extras', 'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'Trainer', 'describe', 'train',
-           'train_command']
+           'check_fits', 'recompute_blocks', 'build_model', 'make_optimizer', 'restore_state', 'check_extras',
+           'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'Trainer', 'describe', 'train', 'train_command']
 
 # %% ../nbs/11_trainer.ipynb #1989dcef
 import hashlib, importlib.util, json, math, os, time
@@ -23,7 +22,7 @@ import torch.nn as nn
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .core import GptError, resolve_device, resolve_dtype, autocast, sum_dtype, eval_mode, file_sha256, command, unwrap
-from .model import GPT, GPTConfig, CheckpointError, shapes_only
+from .model import GPT, GPTConfig, CheckpointError
 from .tokenizers import BPE_FILE
 from .data import TokenLoader, load_meta, resolve_data, tokenizer_for
 from .checkpoint import (STATE, SHARDED, MANIFEST, PENDING, CKPT_FILES, save_checkpoint, load_train_state, claim_run_dir,
@@ -270,19 +269,11 @@ def _recomputed(block, forward, *args, **kwargs):
     if not (block.training and torch.is_grad_enabled()): return forward(block, *args, **kwargs)
     return torch.utils.checkpoint.checkpoint(forward, block, *args, use_reentrant=False, **kwargs)
 
-def model_from_weights(config:GPTConfig, weights:dict)->GPT:
-    "A `GPT` of `config` holding `weights` (a full state_dict) as they are, without initialising anything first"
-    with shapes_only(): model = GPT(config)
-    model.load_state_dict(weights, assign=True)
-    if config.tie_head: model.lm_head.weight = model.transformer.wte.weight    # assigning untied them
-    return model
-
 def build_model(config:GPTConfig, weights:dict, c:TrainConfig, env:DistEnv, device:torch.device,
                 dtype:torch.dtype=torch.float32, # the compute precision: FSDP gathers the weights in it
                )->tuple:
     "(the model, the model to evaluate (compiled with `--compile`), the model to train (in DDP under torchrun, or sharded with FSDP))"
     fsdp = c.parallel == 'fsdp'
-    check_fits(config, device, env.world_size if fsdp else 1)
     if device.type == 'cuda': torch.set_float32_matmul_precision('high')   # TF32 tensor cores for what autocast leaves in float32
     torch.manual_seed(c.seed)                                        # the same initial weights in every process
     model = GPT(config)
@@ -493,7 +484,7 @@ def whole_model(self:Trainer,
     if not is_sharded(self.model): return self.model
     if self.gathered[0] != self.step:                                     # every process takes part in the gathering
         weights = full_weights(self.model)
-        self.gathered = (self.step, model_from_weights(self.model_config, weights) if self.env.master else None)
+        self.gathered = (self.step, GPT.from_weights(self.model_config, weights)[0] if self.env.master else None)
     whole = self.gathered[1]
     return whole.to(self.device) if compute and whole is not None else whole
 
