@@ -38,6 +38,9 @@ check-sync: $(STAMP)  ## fail if the export step (nbdev_export, then the scripts
 	 if [ "$$before" != "$$(git status --porcelain; git diff)" ]; then \
 	   echo "gpt_nbdev/ or scripts/ is out of step with the notebooks: make export changed them (review and commit):"; git status --porcelain; exit 1; fi
 
+# The suite computes on the CPU on every machine (--device auto means $GPT_NBDEV_DEVICE when set), so its exact checks
+# hold on a GPU machine too; the GPU tests name cuda themselves (make gpu-check).
+test test-slow: export GPT_NBDEV_DEVICE ?= cpu
 test: check-clean check-sync lint  ## run every notebook as the test suite (nbdev_test), after the clean, sync and lint checks
 	PATH="$(abspath $(BIN)):$$PATH" timeout $(TEST_TIMEOUT) $(BIN)/nbdev_test --n_workers 2
 
