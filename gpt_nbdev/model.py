@@ -19,7 +19,7 @@ from fastcore.basics import patch
 from safetensors import SafetensorError
 from safetensors.torch import save_file, load_file, safe_open
 from .core import GptError, atomic_write, write_json, unreachable, bf16_speedup, best_time, autocast
-from .attention import KVCache, causal_mask, rope_tables
+from .attention import KVCache, causal_mask, rope_tables, bf16_attention_speedup
 from .block import Block, make_norm, NORMS, MLPS
 
 # %% ../nbs/03_model.ipynb #315d8cd0
@@ -248,6 +248,16 @@ def param_groups(self:GPT,
             {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
 
 # %% ../nbs/03_model.ipynb #fb4a35c7
+@patch
+def use_fastest_attention(self:GPT, batch_size:int, # sequences per batch (the shape timed has at most 512 tokens)
+                         )->bool: # True if attention now computes in float32 under bf16 autocast
+    "On a CPU under bf16 autocast: attention in float32 where that measured faster for this model's heads here (`bf16_attention_speedup`)"
+    c = self.config
+    B = max(1, min(batch_size, 512 // c.block_size))
+    wide = bf16_attention_speedup((B, c.n_head, c.block_size, c.n_embd // c.n_head)) < 1
+    for block in self.transformer.h: block.attn.fp32_attention = wide
+    return wide
+
 def bf16_step_speedup(config:GPTConfig, # the model (its weights do not matter: a fresh one is timed)
                       batch_size:int, # sequences per batch (at most 512 tokens are timed)
                       train:bool=True, # forward and backward (training); False: a forward pass without gradients
@@ -256,11 +266,12 @@ def bf16_step_speedup(config:GPTConfig, # the model (its weights do not matter: 
     config = GPTConfig(**{**asdict(config), 'dropout': 0.0})
     B, T = max(1, min(batch_size, 512 // config.block_size)), config.block_size
     digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:10]
-    work = f"{'train' if train else 'forward'} {config.n_layer}x{config.n_embd}, vocab {config.vocab_size}, batch {B}x{T} ({digest})"
+    work = f"{'train' if train else 'forward'} {config.n_layer}x{config.n_embd}, vocab {config.vocab_size}, batch {B}x{T} ({digest}), fastest attention"
     built = []                                                              # the model, built only if the cache misses
     def timer(dtype):
         if not built: torch.manual_seed(0); built.append((GPT(config), torch.randint(0, config.vocab_size, (B, T))))
         model, x = built[0]
+        if dtype is torch.bfloat16 and train: model.use_fastest_attention(B)
         def step():
             with torch.set_grad_enabled(train), autocast('cpu', dtype): loss = model(x, x)[1]
             if train: loss.backward(); model.zero_grad(set_to_none=True)

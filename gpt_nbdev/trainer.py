@@ -279,6 +279,7 @@ def build_model(config:GPTConfig, weights:dict, c:TrainConfig, env:DistEnv, devi
     model = GPT(config)
     if weights is not None: model.load_state_dict(weights)
     model.to(device)
+    if device.type == 'cpu' and dtype is torch.bfloat16: model.use_fastest_attention(c.batch_size)   # float32 where bf16's is slower here
     if c.activation_checkpointing: recompute_blocks(model)
     torch.manual_seed(c.seed + env.rank)                             # dropout differs between processes
     if fsdp: shard_model(model, list(model.transformer.h), device, env.world_size, dtype)   # FSDP does its own communication
@@ -440,7 +441,8 @@ def describe(t:Trainer)->str:
     c, n = t.cfg, t.env.world_size
     what = f'resuming {t.out} at step {t.step}' if t.resuming else f'training into {t.out}'
     how = f"{n} process(es) on {t.device.type}" + (', sharded with FSDP' if c.parallel == 'fsdp' else '') + (', Muon' if c.optimizer == 'muon' else '')
-    return (f"{what}: {t.model.num_params() / 1e6:.2f}M parameters, {how}, {t.dtype_why}, "
+    wide = ' (attention in float32: faster here)' if t.model.transformer.h[0].attn.fp32_attention else ''
+    return (f"{what}: {t.model.num_params() / 1e6:.2f}M parameters, {how}, {t.dtype_why}{wide}, "
             f"{t.loader.tokens_per_step:,} tokens per step ({c.batch_size} x {c.block_size} x {c.grad_accum} x {n}), data {t.data_dir.name}")
 
 # %% ../nbs/11_trainer.ipynb #c2dfe97b
