@@ -75,8 +75,8 @@ def bf16_attention_speedup(shape:tuple, # (B, H, T, D): batch, heads, positions,
                           )->float: # float32's time over bf16's: above 1, bf16 is faster
     "bf16's measured speed-up over float32 for causal attention's forward and backward from bf16 inputs of `shape` on this CPU (timed once, then cached)"
     def timer(dtype):
-        torch.manual_seed(0)
-        q, k, v = (torch.randn(shape, dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+        g = torch.Generator().manual_seed(0)                   # its own random numbers: the caller's stream is left alone
+        q, k, v = (torch.randn(shape, generator=g).bfloat16().requires_grad_() for _ in range(3))
         attend = sdpa_attention if dtype is torch.bfloat16 else partial(attend_fp32, sdpa_attention)
         return best_time(lambda: attend(q, k, v).float().square().sum().backward())
     return bf16_speedup(f"attention train {'x'.join(map(str, shape))}", timer)

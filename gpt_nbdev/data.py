@@ -244,10 +244,15 @@ class _HFWrap:
     nbytes = None
     def __init__(self, hf, slug=None): self.hf, self.slug = hf, slug or _slug(hf.name.split('/')[-1] + (f'-{hf.config}' if hf.config else ''))
     @property
+    def files(self)->list:
+        "What `data_files` names, as a list (of paths or globs)"
+        d = self.hf.data_files
+        return [d] if isinstance(d, (str, os.PathLike)) else list(d)
+    @property
     def description(self):
         s = self.hf
         if s.local:
-            files = [s.data_files] if isinstance(s.data_files, str) else list(s.data_files)
+            files = self.files
             return f"{len(files)} local {s.name} file{'s' * (len(files) != 1)} read by datasets ({Path(files[0]).name}{', ...' * (len(files) > 1)})"
         return f"hf: {s.name}" + (f" ({s.config})" if s.config else '') + f", split {s.split}"
     @property
@@ -793,6 +798,11 @@ def _in_thread(f):
     return box['result']
 
 # %% ../nbs/05_data.ipynb #350b3f48
+def _num_proc(src, tokenizer:str, num_proc)->int:
+    "All cores, unless `num_proc` says otherwise, or the tokenizer is `bytes` or the corpus small (then 1)"
+    if num_proc is not None: return num_proc
+    return 1 if tokenizer == 'bytes' or (src.nbytes or 1 << 40) < SMALL_CORPUS else len(os.sched_getaffinity(0))
+
 def _tokenize_into(tmp:Path, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)->tuple:
     "Train the BPE if asked, then write `tmp/train.bin` and `tmp/val.bin`: (the tokenizer, the counts and the kind of split)"
     if tokenizer == 'bpe':
@@ -800,8 +810,7 @@ def _tokenize_into(tmp:Path, src, pairs, tokenizer, vocab, dtype, num_proc, max_
         sample = lambda: _take_bytes((d for d, v in pairs()[0] if not v), bpe_sample_bytes)
         save_bpe(_in_thread(lambda: bpe_ranks(train_bpe(sample(), vocab))), tmp / BPE_FILE)
     enc = get_tokenizer(tokenizer, tmp)          # before any worker starts: a tokenizer that cannot load fails here
-    if num_proc is None:
-        num_proc = 1 if tokenizer == 'bytes' or (src.nbytes or 1 << 40) < SMALL_CORPUS else len(os.sched_getaffinity(0))
+    num_proc = _num_proc(src, tokenizer, num_proc)
     stream, split = pairs()
     with tqdm(total=src.nbytes, unit='B', unit_scale=True, desc=f'tokenizing {src.slug}', disable=not progress,
               file=sys.stderr, mininterval=1, delay=1) as bar:
@@ -857,7 +866,7 @@ def prepare(
     src = as_source(source, encoding_errors)
     if shard_tokens is not None or web_scale(src):
         return prepare_shards(src, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens, seed, num_proc,
-                              progress, dtype, encoding_errors, bpe_sample_bytes, root, shard_tokens or SHARD_TOKENS, val_tokens)
+                              progress, dtype, encoding_errors, bpe_sample_bytes, root, SHARD_TOKENS if shard_tokens is None else shard_tokens, val_tokens)
     if val_tokens is not None: raise DataError(f"val_tokens={val_tokens} applies to sharded data: add shard_tokens "
                                                f"(gpt_prepare --shard_tokens 100000000), or drop it and use val_fraction")
     settings = _settings(src, tokenizer, vocab, dtype, val_fraction, text_field, max_docs, max_tokens, seed, encoding_errors,
@@ -991,7 +1000,7 @@ def _approx_size(src, tokenizer, max_docs, max_tokens)->tuple:
     if max_docs: return max_docs, 'docs'
     if isinstance(src, _HFWrap) and src.hf.local and src.hf.name == 'parquet':
         import pyarrow.parquet as pq
-        return sum(pq.ParquetFile(f).metadata.num_rows for f in src.hf.data_files), 'docs'
+        return sum(pq.ParquetFile(f).metadata.num_rows for spec in src.files for f in parquet_files(spec)), 'docs'
     if isinstance(src, _HFWrap) and (n := _APPROX_TOKENS.get((src.hf.name, src.hf.config, tokenizer))): return n, 'tokens'
     if src.nbytes: return src.nbytes, 'bytes'
     return None, None
@@ -1040,21 +1049,12 @@ def _progress_state(work:Path, settings:dict, dtype:str)->dict:
         if f.name not in keep: f.unlink()
     return state
 
-def _finish(work:Path, out:Path, meta:dict):
-    "Write `meta.json` into `work`, then rename `work` to `out` in one step"
-    write_json(work / 'meta.json', meta)
+def _finish(work:Path, out:Path, settings:dict, meta:dict):
+    "Drop the progress record and the lock file from the finished `work`, then publish it as `out` (`_publish`)"
     (work / PROGRESS_FILE).unlink(missing_ok=True); (work / '.lock').unlink(missing_ok=True)
-    fsync_dir(work)
-    if out.is_dir() and not any(out.iterdir()): out.rmdir()
-    os.rename(work, out)
-    fsync_dir(out.parent)
+    _publish(work, out, settings, meta)
 
 # %% ../nbs/05_data.ipynb #bf5e2d37
-def _num_proc(src, tokenizer:str, num_proc)->int:
-    "All cores, unless `num_proc` says otherwise, or the tokenizer is `bytes` or the corpus small (then 1)"
-    if num_proc is not None: return num_proc
-    return 1 if tokenizer == 'bytes' or (src.nbytes or 1 << 40) < SMALL_CORPUS else len(os.sched_getaffinity(0))
-
 def _shard_plan(source, out_dir=None, tokenizer='bytes', vocab_size=None, val_fraction=0.1, text_field='text', max_docs=None,
                 max_tokens=None, seed=0, dtype=None, encoding_errors='strict', bpe_sample_bytes=100_000_000, root='data',
                 shard_tokens=SHARD_TOKENS, val_tokens=None)->tuple:
@@ -1113,7 +1113,7 @@ def prepare_shards(
             if isinstance(e, _SigTerm): raise Terminated(f"stopped by SIGTERM while preparing {out}: its complete shards are "
                                                          f"kept; run the same command again to continue from there") from None
             raise
-        _finish(work, out, {**meta, 'format': SHARD_FORMAT, 'split': 'documents', 'shards': n['shards']})
+        _finish(work, out, settings, {**meta, 'format': SHARD_FORMAT, 'split': 'documents', 'shards': n['shards']})
     if progress: print(f"{out}: {len(n['shards'])} shards, {n['train_tokens']:,} train + {n['val_tokens']:,} val tokens", file=sys.stderr)
     return out
 

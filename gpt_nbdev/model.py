@@ -68,6 +68,11 @@ class GPTConfig:
     @property
     def head_dim(self): return self.n_embd // self.n_head
 
+    @property
+    def approx_params(self)->int:
+        "About how many parameters the model has, without building it: the blocks' matrices and the embedding tables"
+        return 12 * self.n_layer * self.n_embd ** 2 + (self.vocab_size + self.block_size) * self.n_embd
+
 # %% ../nbs/03_model.ipynb #6f7a70c5
 PRESETS = {
     'gpt2':        dict(n_layer=12, n_head=12, n_embd=768,  vocab_size=50257, block_size=1024),  # 124M
@@ -248,13 +253,14 @@ def param_groups(self:GPT,
             {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
 
 # %% ../nbs/03_model.ipynb #fb4a35c7
+def _timed_rows(config:GPTConfig, batch_size:int)->int: return max(1, min(batch_size, 512 // config.block_size))   # at most 512 tokens are timed
+
 @patch
 def use_fastest_attention(self:GPT, batch_size:int, # sequences per batch (the shape timed has at most 512 tokens)
                          )->bool: # True if attention now computes in float32 under bf16 autocast
     "On a CPU under bf16 autocast: attention in float32 where that measured faster for this model's heads here (`bf16_attention_speedup`)"
     c = self.config
-    B = max(1, min(batch_size, 512 // c.block_size))
-    wide = bf16_attention_speedup((B, c.n_head, c.block_size, c.n_embd // c.n_head)) < 1
+    wide = bf16_attention_speedup((_timed_rows(c, batch_size), c.n_head, c.block_size, c.head_dim)) < 1
     for block in self.transformer.h: block.attn.fp32_attention = wide
     return wide
 
@@ -264,12 +270,14 @@ def bf16_step_speedup(config:GPTConfig, # the model (its weights do not matter: 
                      )->float: # float32's time over bf16's: above 1, bf16 is faster
     "bf16's measured speed-up over float32 on this CPU for a step of this model: timed once, then read from the cache"
     config = GPTConfig(**{**asdict(config), 'dropout': 0.0})
-    B, T = max(1, min(batch_size, 512 // config.block_size)), config.block_size
+    B, T = _timed_rows(config, batch_size), config.block_size
     digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode()).hexdigest()[:10]
     work = f"{'train' if train else 'forward'} {config.n_layer}x{config.n_embd}, vocab {config.vocab_size}, batch {B}x{T} ({digest}), fastest attention"
     built = []                                                              # the model, built only if the cache misses
     def timer(dtype):
-        if not built: torch.manual_seed(0); built.append((GPT(config), torch.randint(0, config.vocab_size, (B, T))))
+        if not built:
+            with torch.random.fork_rng(devices=[]):                 # its own random numbers: the caller's stream is left alone
+                torch.manual_seed(0); built.append((GPT(config), torch.randint(0, config.vocab_size, (B, T))))
         model, x = built[0]
         if dtype is torch.bfloat16 and train: model.use_fastest_attention(B)
         def step():

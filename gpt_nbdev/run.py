@@ -257,7 +257,7 @@ def precision(dtype:str, # --dtype: auto, float32, bfloat16 or float16
               batch_size:int, # sequences per micro-batch
              )->tuple: # (the autocast dtype, what the start line says of it)
     "The precision `--dtype` asks for on `device` to train `config`, and why (for 'auto')"
-    large = 12 * config.n_layer * config.n_embd ** 2 + config.vocab_size * config.n_embd >= LARGE
+    large = config.approx_params >= LARGE
     speedup = lambda: bf16_step_speedup(config, batch_size)
     dt = resolve_dtype(dtype, device, None if large else speedup); name = str(dt).replace('torch.', '')
     if dtype != 'auto': return dt, name

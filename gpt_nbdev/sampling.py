@@ -264,8 +264,6 @@ def make_decoder(model:GPT, prompts, max_new_tokens:int,
     if static_cache or compile: return StaticDecoder(model, prompts, max_new_tokens, compile, overflow_keep)
     return Decoder(model, prompts, max_new_tokens, use_cache, overflow_keep)
 
-def _compile_auto(model, n_tokens, rows, size)->bool: return False   # eager; the fast decoding section puts the real rule here
-
 def _count_prompts(prompts)->tuple:
     "(the longest prompt's length, the number of prompts)"
     if isinstance(prompts, torch.Tensor): return (prompts.size(-1), prompts.size(0)) if prompts.dim() == 2 else (0, 1)
@@ -671,7 +669,8 @@ class StaticDecoder(Decoder):
         if self.cudagraphs: torch.compiler.cudagraph_mark_step_begin()          # a new replay begins
         slots = torch.full((1,), self.n - 1 - self.base, device=self.device)
         logits = self.step_fn(tokens[:, None], self.next_pos, slots, self.real_one)
-        self.cache.ready, self.next_pos = True, self.next_pos + 1           # compiled by now (if it compiles)
+        self.next_pos = self.next_pos + 1
+        if not self.cache.ready: self.cache.ready = True                     # compiled by now (if it compiles); once, not per token
         return logits.clone() if self.cudagraphs else logits   # a graph's output lives in memory the next replay reuses
 
 # %% ../nbs/07_sampling.ipynb #f42746cf

@@ -34,7 +34,7 @@ def state_bytes(model:torch.nn.Module, # the model (sharded with FSDP or not)
                 optimizers:list, # its optimizers (`Optimizers.optimizers`), after a step (the moments exist from the first)
                )->dict: # bytes held by this process: weights, grads, optimizer, total
     "The training state this process holds, measured from its tensors"
-    params = list({id(p): p for p in model.parameters()}.values())           # a tied weight once
+    params = list(model.parameters())                                        # a tied weight once
     out = dict(weights=sum(local_bytes(p) for p in params),
                grads=sum(local_bytes(p.grad) for p in params if p.grad is not None),
                optimizer=sum(local_bytes(v) for o in optimizers for st in o.state.values() for v in st.values()

@@ -55,11 +55,12 @@ def forward_backward(model:nn.Module, # the model (wrapped in DDP under torchrun
                      scaler=None, # a `GradScaler` (float16)
                     )->torch.Tensor: # the mean loss over the micro-batches, not synchronised with the device
     "Gradients of the mean loss over `batches` as if they were one batch; DDP's all-reduce (FSDP's reduce-scatter) only on the last one"
-    total, n, sharded = 0.0, len(batches), unwrap(model)
+    total, n = 0.0, len(batches)
+    fsdp = unwrap(model) if n > 1 and is_sharded(unwrap(model)) else None   # (one micro-batch: FSDP's defaults already do it)
     for i, (x, y) in enumerate(batches):
         last = i == n - 1
-        if is_sharded(sharded):                           # FSDP: reduce and reshard the gradients once, after the last
-            sharded.set_requires_gradient_sync(last); sharded.set_reshard_after_backward(last)
+        if fsdp is not None:                              # FSDP: reduce and reshard the gradients once, after the last
+            fsdp.set_requires_gradient_sync(last); fsdp.set_reshard_after_backward(last)
         sync = last or not isinstance(model, nn.parallel.DistributedDataParallel)
         with nullcontext() if sync else model.no_sync():
             with autocast(): _, loss = model(x, y)
@@ -250,8 +251,7 @@ def choose_model(c:TrainConfig, meta:dict, resume_from=None)->tuple:
 def check_fits(config:GPTConfig, device:torch.device, shards:int=1, # the processes FSDP shards the state over (1: DDP's whole copy)
               ):
     "Refuse a model whose weights, gradients and AdamW moments (4 x 4 bytes a parameter, over `shards`) exceed the memory of `device`"
-    d = config.n_embd
-    params = 12 * config.n_layer * d * d + (config.vocab_size + config.block_size) * d     # about: the blocks and the embeddings
+    params = config.approx_params
     have = torch.cuda.get_device_properties(device).total_memory if device.type == 'cuda' else os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
     if 16 * params / shards > have:
         more = '' if shards > 1 else ', or shard it over several GPUs with --parallel fsdp (chapter 14)'
@@ -311,6 +311,7 @@ def restore_state(out_dir, step:int, opt, scaler=None, env:DistEnv=DistEnv(), de
             for o, whole in zip(Optimizers.of(opt).optimizers, st['optimizer'].get('optimizers', [st['optimizer']])):
                 shard_optimizer_state(model, o, whole)
         else: opt.load_state_dict(st['optimizer'])
+    except torch.OutOfMemoryError: raise                      # a RuntimeError, but no sign of a checkpoint that does not fit
     except (ValueError, KeyError, RuntimeError) as e:
         raise CheckpointError(f'{f} does not fit this model ({str(e).splitlines()[0][:200]}): start afresh with --overwrite') from None
     if scaler is not None and st.get('scaler'): scaler.load_state_dict(st['scaler'])

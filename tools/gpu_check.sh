@@ -39,7 +39,7 @@ run() {  # run NAME SECONDS COMMAND...: the command under a time limit (and with
   timeout --kill-after=20 "$limit" "$@" 2>&1 | tee "$OUT/$name.log"
   local rc=${PIPESTATUS[0]}
   echo "== $name: exit status $rc after $((SECONDS - t0))s"
-  [ "$rc" -eq 0 ] || failed+=("$name (exit status $rc$([ "$rc" -eq 124 ] && echo ': time limit'))")
+  [ "$rc" -eq 0 ] || failed+=("$name (exit status $rc$([ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && echo ': time limit'))")
 }
 "$PY" -c 'import torch; p = torch.cuda.get_device_properties(0); print(f"GPU: {p.name}, {p.total_memory / 2**30:.0f} GiB; torch {torch.__version__}, CUDA {torch.version.cuda}")' | tee "$OUT/machine.txt"
 export PATH="$BIN:$PATH"
