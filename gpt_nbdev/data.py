@@ -12,7 +12,7 @@ __all__ = ['TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'WEB_SCALE', 'SPLITS', 
            'prepare_command']
 
 # %% ../nbs/05_data.ipynb #528933e9
-import functools, glob as globlib, hashlib, itertools, json, math, os, re, shutil, signal, socket, sys, threading, time, warnings
+import functools, glob as globlib, hashlib, inspect, itertools, json, math, os, re, shutil, signal, socket, sys, threading, time, warnings
 import multiprocessing as mp
 from collections import deque
 from contextlib import contextmanager
@@ -1055,9 +1055,8 @@ def _finish(work:Path, out:Path, settings:dict, meta:dict):
     _publish(work, out, settings, meta)
 
 # %% ../nbs/05_data.ipynb #bf5e2d37
-def _shard_plan(source, out_dir=None, tokenizer='bytes', vocab_size=None, val_fraction=0.1, text_field='text', max_docs=None,
-                max_tokens=None, seed=0, dtype=None, encoding_errors='strict', bpe_sample_bytes=100_000_000, root='data',
-                shard_tokens=SHARD_TOKENS, val_tokens=None)->tuple:
+def _shard_plan(source, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens, seed, dtype, encoding_errors,
+                bpe_sample_bytes, root, shard_tokens, val_tokens)->tuple:   # (the defaults are `prepare_shards`')
     "(source, vocabulary size, dtype, settings, out_dir) of a sharded preparation; a `DataError` for a bad argument"
     vocab, dtype = _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors)
     val_tokens = VAL_TOKENS if val_tokens is None else val_tokens
@@ -1140,8 +1139,9 @@ def resolve_data(
         load_meta(data); return Path(data)
     src = as_source(data, prepare_kwargs.get('encoding_errors', 'strict'))
     if web_scale(src):
-        kw = {k: v for k, v in prepare_kwargs.items() if k not in ('progress', 'num_proc') and v is not None}
-        _, _, _, settings, out = _shard_plan(src, tokenizer=tokenizer, root=root, **kw)
+        kw = {k: v for k, v in prepare_kwargs.items() if v is not None}
+        plan = inspect.signature(prepare_shards).bind(src, tokenizer=tokenizer, root=root, **kw); plan.apply_defaults()
+        _, _, _, settings, out = _shard_plan(**{k: v for k, v in plan.arguments.items() if k not in ('progress', 'num_proc')})
         if _finished(out, settings): return out
         raise _not_prepared(data, src, out, tokenizer, root)
     return prepare(data, tokenizer=tokenizer, root=root, **prepare_kwargs)
@@ -1161,19 +1161,26 @@ class TokenStream:
 
     def file_at(self, pos:int)->Path: return self.files[int(np.searchsorted(self.starts, pos, 'right')) - 1]
 
+    def _view(self, i:int, n:int)->np.ndarray:   # every window of n tokens inside file i, without a copy
+        if (i, n) not in self._rows: self._rows[i, n] = np.lib.stride_tricks.sliding_window_view(self.parts[i], n)
+        return self._rows[i, n]
+
     def windows(self, starts, n:int)->np.ndarray: # (len(starts), n)
         "The windows of `n` tokens that start at `starts`, one copy each"
         starts = np.asarray(starts, np.int64)
-        if len(self.parts) == 1:                                         # one file: one indexing of a sliding-window view
-            if n not in self._rows: self._rows[n] = np.lib.stride_tricks.sliding_window_view(self.parts[0], n)
-            return self._rows[n][starts]
+        if len(self.parts) == 1: return self._view(0, n)[starts]         # one file: one indexing of a sliding-window view
+        file = np.searchsorted(self.starts, starts, 'right') - 1         # the file each window starts in
+        off = starts - self.starts[file]
+        inside = off + n <= self.starts[file + 1] - self.starts[file]
         out = np.empty((len(starts), n), self.parts[0].dtype)
-        for row, s in zip(out, starts):
-            i, k = int(np.searchsorted(self.starts, s, 'right')) - 1, 0
-            while k < n:                                                 # from file i on, across boundaries
-                off = s + k - self.starts[i]
-                take = min(n - k, len(self.parts[i]) - off)
-                row[k:k + take] = self.parts[i][off:off + take]
+        for i in np.unique(file[inside]):                                # one indexing per file for the windows inside it
+            rows = np.flatnonzero(inside & (file == i)); out[rows] = self._view(int(i), n)[off[rows]]
+        for r in np.flatnonzero(~inside):                                # the few that cross a boundary: pieced together
+            i, k = int(file[r]), 0
+            while k < n:
+                o = int(starts[r]) + k - int(self.starts[i])
+                take = min(n - k, len(self.parts[i]) - o)
+                out[r, k:k + take] = self.parts[i][o:o + take]
                 k, i = k + take, i + 1
         return out
 

@@ -19,7 +19,7 @@ from .core import (GptError, fast_dtype, autocast, resolve_device, resolve_dtype
                             cache_dir, download, command)
 from .data import load_meta, tokenizer_for, resolve_data
 from .checkpoint import load_checkpoint
-from .model import bf16_step_speedup
+from .model import auto_speedup
 
 # %% ../nbs/08_eval.ipynb #a5e30eb8
 class EvalError(GptError):
@@ -360,7 +360,7 @@ def evaluate_command(
     if limit is not None: _at_least_1('--limit', limit, ' (leave it out for all)')
     device = resolve_device(device)
     model, enc = load_checkpoint(checkpoint, device)
-    speedup = lambda: bf16_step_speedup(model.config, batch_size, train=False)        # 'auto' on a CPU: bf16 where faster
+    speedup = auto_speedup(model.config, batch_size, train=False)     # 'auto' on a CPU: bf16 where faster (large models: bf16)
     kw = dict(limit=limit, batch_size=batch_size, device=device, dtype=resolve_dtype(dtype, device, speedup), progress=not quiet)
     results = {}
     if data is not None: results['data'] = evaluate_data(model, enc, data, split, f'checkpoint {checkpoint}', stride=stride, **kw)

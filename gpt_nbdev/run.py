@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['PREPARE_ON', 'QUICKSTART_MODEL', 'TYPE_RULES', 'OPTIMIZERS', 'CHOICES', 'MAX_INT', 'LIMITS', 'ACTIONS', 'MACHINE',
-           'MAY_CHANGE', 'LARGE', 'METRICS', 'PEAK_TFLOPS', 'TRAIN_LOG', 'RECORD', 'TrainError', 'Diverged',
-           'TrainConfig', 'check_types', 'check_config', 'convert_setting', 'load_config', 'given_settings',
-           'resume_settings', 'epoch_steps', 'precision', 'read_metrics', 'losses', 'open_metrics', 'peak_tflops',
-           'mfu', 'fmt_tokens', 'Progress', 'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample', 'RunLog',
-           'finish_run', 'cli_flags']
+           'MAY_CHANGE', 'METRICS', 'PEAK_TFLOPS', 'TRAIN_LOG', 'RECORD', 'TrainError', 'Diverged', 'TrainConfig',
+           'check_types', 'check_config', 'convert_setting', 'load_config', 'given_settings', 'resume_settings',
+           'epoch_steps', 'precision', 'read_metrics', 'losses', 'open_metrics', 'peak_tflops', 'mfu', 'fmt_tokens',
+           'Progress', 'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample', 'RunLog', 'finish_run',
+           'cli_flags']
 
 # %% ../nbs/10_run.ipynb #1989dcef
 import difflib, json, math, shutil, sys
@@ -19,7 +19,7 @@ import yaml
 from tqdm import tqdm
 from .core import GptError, PRECISIONS, atomic_write, eval_mode, resolve_dtype, fast_dtype
 from .block import NORMS, MLPS
-from .model import GPT, GPTConfig, POS_EMBS, bf16_step_speedup
+from .model import GPT, GPTConfig, POS_EMBS, auto_speedup
 from .data import tokenizer_for
 from .distributed import BACKENDS, PARALLEL
 from .sampling import generate
@@ -249,20 +249,17 @@ def epoch_steps(epochs:float, # passes over the training tokens
     return steps, f'{epochs:g} epochs of {train_tokens:,} train tokens at {tokens_per_step:,} tokens per step = {steps:,} steps'
 
 # %% ../nbs/10_run.ipynb #85639ff0
-LARGE = 30_000_000    # parameters from which a step is bound by its matmuls: bf16 measured faster on both CPU kinds, not timed
-
 def precision(dtype:str, # --dtype: auto, float32, bfloat16 or float16
               device, # where the run computes
               config:GPTConfig, # the model to train
               batch_size:int, # sequences per micro-batch
              )->tuple: # (the autocast dtype, what the start line says of it)
     "The precision `--dtype` asks for on `device` to train `config`, and why (for 'auto')"
-    large = config.approx_params >= LARGE
-    speedup = lambda: bf16_step_speedup(config, batch_size)
-    dt = resolve_dtype(dtype, device, None if large else speedup); name = str(dt).replace('torch.', '')
+    speedup = auto_speedup(config, batch_size)                              # None for a model that is not timed (`LARGE`)
+    dt = resolve_dtype(dtype, device, speedup); name = str(dt).replace('torch.', '')
     if dtype != 'auto': return dt, name
     if torch.device(device).type != 'cpu' or fast_dtype(device) is not torch.bfloat16: return dt, f'{name} (auto)'
-    if large: return dt, f'{name} (auto: a model this large is bound by its matmuls)'
+    if speedup is None: return dt, f'{name} (auto: a model this large is bound by its matmuls)'
     x = speedup()                                                           # measured once, then read from the cache
     return dt, f'{name} (auto: measured {x:.1f}x faster here)' if dt is torch.bfloat16 else f'{name} (auto: bf16 measured {x:.1f}x here)'
 

@@ -615,6 +615,10 @@ def _frozen(compiled):
 _MAX_STEPS = 4   # static steps kept per model: each holds its cache buffers (and, frozen, a copy of the weights)
 _steps_lock = threading.Lock()
 
+def _step_key(model:GPT, batch_size:int, max_len:int, compile:bool)->tuple:   # what a kept step is found by
+    p = model.lm_head.weight
+    return (batch_size, max_len, p.device, p.dtype, compile)
+
 def static_decode_step(
     model:GPT, # the model
     batch_size:int, max_len:int, # the cache's shape
@@ -624,7 +628,7 @@ def static_decode_step(
     p = model.lm_head.weight
     frozen = compile and p.device.type != 'cuda'               # only a frozen step has the weights baked in ...
     weights = _weights_version(model) if frozen else None      # ... so only it must be rebuilt when they change
-    key = (batch_size, max_len, p.device, p.dtype, compile)
+    key = _step_key(model, batch_size, max_len, compile)
     with _steps_lock:                                          # a background `warm_up` may be here too
         steps = model.__dict__.setdefault('_static_steps', {}) # in order of use, the least recently used first
         entry = steps.pop(key, None)
@@ -678,8 +682,7 @@ COMPILE_AFTER = {'cpu': 1024, 'cuda': 3300}   # new tokens generated with a mode
 
 def compiled_ready(model:GPT, batch_size:int, max_len:int)->bool:
     "Whether a compiled step of this shape is built, has run (so compiled), and still has the model's weights"
-    p = model.lm_head.weight
-    entry = model.__dict__.get('_static_steps', {}).get((batch_size, max_len, p.device, p.dtype, True))
+    entry = model.__dict__.get('_static_steps', {}).get(_step_key(model, batch_size, max_len, True))
     return entry is not None and entry[1].ready and (entry[0] is None or entry[0] == _weights_version(model))
 
 def _generated(model:GPT)->int:

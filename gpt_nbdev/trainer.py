@@ -21,7 +21,7 @@ import torch.utils.checkpoint
 import torch.nn as nn
 from fastcore.basics import patch
 from fastcore.meta import delegates
-from .core import GptError, resolve_device, resolve_dtype, autocast, sum_dtype, eval_mode, file_sha256, command, unwrap
+from .core import GptError, resolve_device, resolve_dtype, autocast, sum_dtype, eval_mode, file_sha256, command, unwrap, keep_freed_memory
 from .model import GPT, GPTConfig, CheckpointError
 from .tokenizers import BPE_FILE
 from .data import TokenLoader, load_meta, resolve_data, tokenizer_for
@@ -279,7 +279,7 @@ def build_model(config:GPTConfig, weights:dict, c:TrainConfig, env:DistEnv, devi
     model = GPT(config)
     if weights is not None: model.load_state_dict(weights)
     model.to(device)
-    if device.type == 'cpu' and dtype is torch.bfloat16: model.use_fastest_attention(c.batch_size)   # float32 where bf16's is slower here
+    if device.type == 'cpu' and dtype is torch.bfloat16: model.use_fastest_attention(c.batch_size)   # bf16, widened or written out
     if c.activation_checkpointing: recompute_blocks(model)
     torch.manual_seed(c.seed + env.rank)                             # dropout differs between processes
     if fsdp: shard_model(model, list(model.transformer.h), device, env.world_size, dtype)   # FSDP does its own communication
@@ -367,6 +367,7 @@ class Trainer:
         self.out, self.group, self.log, self.lock, self.last_val, self.val_step = Path(cfg.out_dir), None, None, None, None, None
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
         self.threads = share_cores(env.local_world_size) if self.device.type == 'cpu' else None   # the thread count to restore
+        if self.device.type == 'cpu': keep_freed_memory()             # no page faults for each step's activations (chapter 00)
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
@@ -442,8 +443,9 @@ def describe(t:Trainer)->str:
     c, n = t.cfg, t.env.world_size
     what = f'resuming {t.out} at step {t.step}' if t.resuming else f'training into {t.out}'
     how = f"{n} process(es) on {t.device.type}" + (', sharded with FSDP' if c.parallel == 'fsdp' else '') + (', Muon' if c.optimizer == 'muon' else '')
-    wide = ' (attention in float32: faster here)' if t.model.transformer.h[0].attn.fp32_attention else ''
-    return (f"{what}: {t.model.num_params() / 1e6:.2f}M parameters, {how}, {t.dtype_why}{wide}, "
+    a = t.model.transformer.h[0].attn
+    way = ' (attention in float32: faster here)' if a.fp32_attention else ' (attention written out: faster here)' if a.naive else ''
+    return (f"{what}: {t.model.num_params() / 1e6:.2f}M parameters, {how}, {t.dtype_why}{way}, "
             f"{t.loader.tokens_per_step:,} tokens per step ({c.batch_size} x {c.block_size} x {c.grad_accum} x {n}), data {t.data_dir.name}")
 
 # %% ../nbs/11_trainer.ipynb #c2dfe97b
