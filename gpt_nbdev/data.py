@@ -1018,8 +1018,10 @@ class _Progress:
         dt, tokens = max(time.time() - self.t0, 1e-9), point['train'] + point['val']
         rate = (tokens - self.first['train'] - self.first['val']) / dt
         s = f"{point['doc']:,} docs, {tokens:,} tokens, {rate:,.0f} tokens/s, {shards} shards"
-        done = dict(docs=point['doc'], tokens=tokens, bytes=self.bytes).get(self.unit)
-        first = dict(docs=self.first['doc'], tokens=self.first['train'] + self.first['val'], bytes=0).get(self.unit)
+        first_tokens = self.first['train'] + self.first['val']
+        before = first_tokens * self.bytes / max(tokens - first_tokens, 1)    # bytes read before a resume: not counted, estimated
+        done = dict(docs=point['doc'], tokens=tokens, bytes=before + self.bytes).get(self.unit)
+        first = dict(docs=self.first['doc'], tokens=first_tokens, bytes=before).get(self.unit)
         if self.size and done > first:
             s += f", {min(done / self.size, 1):.1%} of ~{self.size:,} {self.unit}, ETA {_hms(max(self.size - done, 0) * dt / (done - first))}"
         return s
