@@ -280,11 +280,13 @@ def sum_dtype(device)->torch.dtype:
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3            # glibc's mallopt options (malloc.h)
 KEEP_FREED = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 64 << 20))   # blocks below 32 MiB from the heap; keep 64 MiB of free top
 
+def _glibc()->bool:   # whether the C library is glibc (Linux, mostly; not macOS, Windows or musl)
+    try: return os.confstr('CS_GNU_LIBC_VERSION').startswith('glibc')
+    except (ValueError, OSError, AttributeError): return False
+
 def keep_freed_memory()->bool: # whether the setting was made: glibc, and nothing in the environment chose already
     "Let glibc's `malloc` keep freed blocks of up to 32 MiB for reuse, instead of returning them to the system and faulting them in again at the next step"
-    try: glibc = os.confstr('CS_GNU_LIBC_VERSION').startswith('glibc')
-    except (ValueError, OSError, AttributeError): glibc = False
-    if not glibc or 'LD_PRELOAD' in os.environ or any(k.startswith('MALLOC_') for k in os.environ): return False
+    if not _glibc() or 'LD_PRELOAD' in os.environ or any(k.startswith('MALLOC_') for k in os.environ): return False
     libc = ctypes.CDLL(None)
     return all(libc.mallopt(option, value) == 1 for option, value in KEEP_FREED)
 
