@@ -10,7 +10,7 @@ __all__ = ['DEVICES', 'AUTO_DEVICE', 'PRECISIONS', 'TIMINGS', 'GptError', 'fsync
            'unwrap', 'model_device', 'rel_err', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
-import ctypes, errno, fcntl, hashlib, json, math, os, platform, shutil, socket, sys, tempfile, time, urllib.error, urllib.request
+import ctypes, errno, fcntl, hashlib, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
 from contextlib import nullcontext
 from pathlib import Path
 import torch
@@ -293,11 +293,22 @@ def keep_freed_memory()->bool: # whether the setting was made: glibc, and nothin
     return all(libc.mallopt(option, value) == 1 for option, value in _KEEP_FREED)
 
 # %% ../nbs/00_core.ipynb #b697182c
+_EVAL_HOLDERS = threading.Lock()                     # guards each model's count of the `eval_mode` blocks open on it
+
 class eval_mode:
-    "Within `with eval_mode(model)`, `model` is in eval mode; afterwards in the mode it was in"
+    "Within `with eval_mode(model)`, `model` is in eval mode; once the last such block on it ends (in any thread), in the mode it was in before the first"
     def __init__(self, model:torch.nn.Module): self.model = model
-    def __enter__(self): self.was_training = self.model.training; self.model.eval(); return self.model
-    def __exit__(self, *exc): self.model.train(self.was_training)
+    def __enter__(self):
+        with _EVAL_HOLDERS:
+            state = self.model.__dict__
+            if not state.get('_eval_holders'): state['_training_before_eval'] = self.model.training; self.model.eval()
+            state['_eval_holders'] = state.get('_eval_holders', 0) + 1
+        return self.model
+    def __exit__(self, *exc):
+        with _EVAL_HOLDERS:
+            state = self.model.__dict__
+            state['_eval_holders'] -= 1
+            if not state['_eval_holders']: self.model.train(state.pop('_training_before_eval'))
 
 def unwrap(model)->torch.nn.Module:
     "The model inside DDP (`.module`) and `torch.compile` (`._orig_mod`) wrappers"

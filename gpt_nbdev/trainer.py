@@ -21,7 +21,7 @@ import torch.utils.checkpoint
 import torch.nn as nn
 from fastcore.basics import patch
 from fastcore.meta import delegates
-from .core import GptError, resolve_device, resolve_dtype, autocast, sum_dtype, eval_mode, file_sha256, command, unwrap, keep_freed_memory
+from .core import GptError, resolve_device, resolve_dtype, autocast, sum_dtype, eval_mode, file_sha256, command, unwrap, keep_freed_memory, model_device
 from .model import GPT, GPTConfig, CheckpointError
 from .tokenizers import BPE_FILE
 from .data import TokenLoader, load_meta, resolve_data, tokenizer_for
@@ -491,7 +491,10 @@ def whole_model(self:Trainer,
         weights = full_weights(self.model)
         self.gathered = (self.step, GPT.from_weights(self.model_config, weights)[0] if self.env.master else None)
     whole = self.gathered[1]
-    return whole.to(self.device) if compute and whole is not None else whole
+    if not compute or whole is None or model_device(whole) == self.device: return whole
+    # a copy on the device, for this use only: the kept one stays in CPU memory (a whole model held on the GPU would
+    # take back what sharding saved for the rest of the run)
+    return GPT.from_weights(self.model_config, {k: v.to(self.device) for k, v in whole.state_dict().items()})[0]
 
 # %% ../nbs/11_trainer.ipynb #40b49e76
 @patch
