@@ -292,22 +292,21 @@ def local_value(t:torch.Tensor)->torch.Tensor:
     return t.full_tensor() if tensors is not None and isinstance(t, tensors.DTensor) else t
 
 def save_sharded(path, # a folder to create: every process writes its shards there, rank 0 the index (`.metadata`)
-                 model:torch.nn.Module, optimizer:torch.optim.Optimizer):
-    "Save the model's and the optimizer's state with DCP, each process its own part; every process calls it"
+                 model:torch.nn.Module, optimizer):
+    "Save the optimizer's state (one optimizer or a list) with DCP, each process its own part; every process calls it"
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict
-    model_state, optim_state = get_state_dict(model, optimizer)
-    dcp.save({'model': model_state, 'optimizer': optim_state}, checkpoint_id=str(path))
+    _, optim_state = get_state_dict(model, optimizer)     # (get_optimizer_state_dict alone failed mid-run under FSDP on 2
+    dcp.save({'optimizer': optim_state}, checkpoint_id=str(path))   # processes: a KeyError, parameters not matched to names)
 
 def load_sharded(path, # a folder written by `save_sharded`, by any number of processes
-                 model:torch.nn.Module, optimizer:torch.optim.Optimizer):
-    "Load `save_sharded`'s state into `model` and `optimizer`, resharded for this job (sharded or not); every process calls it"
+                 model:torch.nn.Module, optimizer):
+    "Load `save_sharded`'s optimizer state into `optimizer`, resharded for this job (sharded or not); every process calls it"
     import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
-    model_state, optim_state = get_state_dict(model, optimizer)
-    state = {'model': model_state, 'optimizer': optim_state}
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_optimizer_state_dict
+    state = {'optimizer': get_state_dict(model, optimizer)[1]}
     dcp.load(state, checkpoint_id=str(path))
-    set_state_dict(model, optimizer, model_state_dict=state['model'], optim_state_dict=state['optimizer'])
+    set_optimizer_state_dict(model, optimizer, optim_state_dict=state['optimizer'])
 
 def shard_optimizer_state(model:torch.nn.Module, # the sharded model
                           optimizer:torch.optim.Optimizer, # its optimizer, with the parameter groups the whole state was saved from
