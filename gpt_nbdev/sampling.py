@@ -545,6 +545,7 @@ def generate_command(
     device = resolve_device(device)
     model, enc = load_checkpoint(checkpoint, device=device, dtype=resolve_dtype(dtype, device), tokenizer=tokenizer)
     if device.type == 'cpu': torch.set_num_threads(generation_threads(model))   # this process's own count, for good
+    if compile: print(f"compiling the decode step at the first token ({'20-40 s on a CPU, less once inductor has cached it' if device.type == 'cpu' else 'about 15 s'})", file=sys.stderr)
     say = partial(print_completions, model, enc, max_new_tokens=max_new_tokens, num_samples=num_samples, sampling=sampling,
                   stream=stream or interactive, stop=stops, generator=_generator(seed, None, device), use_cache=not no_cache,
                   compile=True if compile else False if no_compile else 'auto')
