@@ -611,10 +611,11 @@ FROZEN_SETTINGS = dict(freezing=True,                   # the weights folded in 
 warnings.filterwarnings('ignore', 'TypedStorage is deprecated', UserWarning, r'torch\._inductor\.select_algorithm')   # autotuning's own
 
 def _frozen(compiled):
-    "`compiled` with inductor's `FROZEN_SETTINGS`: it compiles at its first calls, so the settings must hold then"
+    "`compiled` with inductor's `FROZEN_SETTINGS` (those this torch has): it compiles at its first calls, so the settings must hold then"
     import torch._inductor.config as inductor_config
+    settings = {k: v for k, v in FROZEN_SETTINGS.items() if hasattr(inductor_config, k)}   # (the quiet ones are recent)
     def call(*args):
-        with inductor_config.patch(**FROZEN_SETTINGS): return compiled(*args)
+        with inductor_config.patch(**settings): return compiled(*args)
     return call
 
 # %% ../nbs/07_sampling.ipynb #37077ad0
