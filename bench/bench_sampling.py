@@ -8,7 +8,8 @@ Variants: transformers' `GPT2LMHeadModel.generate` (greedy, its KV cache) in fp3
 eager and compiled (a static cache and a compiled one-token step: frozen weights on a CPU, CUDA graphs on a GPU) in fp32
 and bf16; weight-only int8 through torchao (if installed), compiled; and **the default path**: the model in the precision
 `--dtype auto` gives (as the CLI loads it) and `generate` with its defaults (`compile='auto'`), after as many warm-up
-calls as the CLI or widget would have made before compiling (see `compile_pays` in the sampling chapter).
+calls as the CLI or widget would have made before compiling (see `compile_pays` in the sampling chapter), greedy and
+also sampled as the CLI samples by default (top-k 200, temperature 0.8: the cost of drawing a token is in it).
 
 The memory-read limit: a decode step reads every weight once (all parameters but the tables it looks up one row of: the
 position table, and the token table unless it is the tied head). Streaming those bytes once, in their dtype (a sum over every tensor's bytes viewed as float32: the fastest
@@ -16,7 +17,8 @@ reduction, reading each byte once), takes the time that bounds a token; its inve
 measured in every round, between the variants, and each variant is reported against the limit for its weights' dtype.
 
 Tokens/s: new tokens over the time of the whole call (prefill included); the median of --reps rounds after warm-up, the
-variants interleaved so that they share the machine's noise. Each variant's greedy tokens are compared with
+variants interleaved so that they share the machine's noise. Ratios (against transformers, against the limit) are the
+median over rounds of each round's ratio, so that a machine whose speed drifts between rounds does not bias them. Each variant's greedy tokens are compared with
 transformers' fp32 ones; where they part, the reference's margin between the two tokens is shown against the variant's
 largest logit error at that point (a margin below twice the error is a near tie that the precision may flip).
 Compiled variants also report the compile cost and the break-even: compile seconds over the time saved per token."""
@@ -26,7 +28,7 @@ from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 from gpt_nbdev.core import rel_err, resolve_dtype
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.sampling import generate, compiled_ready, cache_slots, COMPILE_AFTER
+from gpt_nbdev.sampling import generate, compiled_ready, cache_slots, sampling_for, COMPILE_AFTER
 from _common import machine, load, sync
 
 def name_of(dt): return {torch.float32: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16', torch.int8: 'int8'}[dt]
@@ -69,7 +71,7 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--wte_std', type=float, default=None,
                    help='scale the random token embedding (and tied head) to this std: larger logits, fewer near ties (default: init, 0.02)')
-    p.add_argument('--only', default=None, help='comma-separated variant keys to run (default all): hf32 hf16 e32 e16 c32 c16 int8 default nocache hfstatic')
+    p.add_argument('--only', default=None, help='comma-separated variant keys to run (default all): hf32 hf16 e32 e16 c32 c16 int8 default sampled nocache hfstatic')
     a = p.parse_args()
     warnings.filterwarnings('ignore'); hf_logging.set_verbosity_error()
     dev = torch.device(a.device)
@@ -110,6 +112,7 @@ def main():
         V.append(('int8', 'ours, int8 weights (torchao), compiled', torch.int8, lambda n: generate(q8, prompt, n, temperature=0, compile=True), q8))
     else: print('int8: skipped (torchao is not installed: pip install torchao)', file=sys.stderr)
     V.append(('default', 'ours, the default path (CLI, widget)', auto, lambda n: generate(models['default'], prompt, n, temperature=0), models['default']))
+    V.append(('sampled', "ours, default path, the CLI's sampling", auto, lambda n: generate(models['default'], prompt, n, sampling_for(), seed=0), None))
     if a.nocache_reps:
         V.append(('nocache', 'ours, no cache (nanoGPT)', torch.float32, lambda n: generate(models['e32'], prompt, n, temperature=0, use_cache=False), models['e32']))
     if a.only: V = [v for v in V if v[0] in a.only.split(',') or v[0] == 'hf32']
@@ -145,6 +148,9 @@ def main():
 
     tps = {k: a.new / statistics.median(ts) for k, ts in times.items()}
     limit = {dt: 1 / statistics.median(ts) for dt, ts in limits.items()}
+    def ratio(key, of):   # the median over rounds of this round's key / this round's `of`: the machine's drift cancels
+        other = (lambda r: 1 / limits[of][r]) if isinstance(of, torch.dtype) else (lambda r: a.new / times[of][r])
+        return statistics.median(a.new / t / other(r) for r, t in enumerate(times[key]))
     ref = outs['hf32'][0, a.prompt_len:].tolist()
     seq = torch.tensor([prompt[0].tolist() + ref], device=dev)
     with torch.inference_mode(): ref_logits = models['e32'](seq)[0][0].float()    # fp32 logits along the reference tokens
@@ -153,6 +159,7 @@ def main():
         got = outs[key][0, a.prompt_len:].tolist()
         k = next((i for i, (x, y) in enumerate(zip(got, ref)) if x != y), None)
         if k is None: return 'yes'
+        if key == 'sampled': return f'n/a (sampled: top-k {sampling_for().top_k}, temperature {sampling_for().temperature})'
         if m is None: return f'first {k} of {len(ref)}'
         with torch.inference_mode(): lg = m(seq[:, :a.prompt_len + k])[0][0, -1].float()
         r32 = ref_logits[a.prompt_len + k - 1]
@@ -167,7 +174,7 @@ def main():
     print(f"| {'decoding':40} | {'weights':7} | {'tokens/s':>8} | {'vs transformers fp32':>20} | {'vs limit':>8} | {'same greedy tokens as transformers fp32':40} |")
     print(f"|{'-' * 42}|{'-' * 9}|{'-' * 9}:|{'-' * 21}:|{'-' * 9}:|{'-' * 42}|")
     for key, name, dt, f, m in V:
-        lim = f'{tps[key] / limit[dt]:7.0%}' if dt in limit else '    n/a'
+        lim = f'{ratio(key, dt):7.0%}' if dt in limit else '    n/a'
         extra = ''
         if key.startswith('c') or key in ('int8', 'default'):
             eager = 'e32' if dt == torch.float32 else 'e16'
@@ -175,10 +182,11 @@ def main():
             cost = first[key] - statistics.median(times[key])
             if key == 'default': extra = f"; compiled after {first['default_calls']} calls" if compiled_ready(m, 1, cache_slots(m, a.prompt_len + a.new)) else '; eager'
             elif saved > 0: extra = f'; compile {cost:.0f} s, repaid after {cost / saved:,.0f} tokens'
-        print(f"| {name:40} | {name_of(dt):7} | {tps[key]:8.1f} | {tps[key] / tps['hf32']:19.2f}x | {lim:>8} | {agreement(key, m) + extra:40} |")
+        print(f"| {name:40} | {name_of(dt):7} | {tps[key]:8.1f} | {ratio(key, 'hf32'):19.2f}x | {lim:>8} | {agreement(key, m) + extra:40} |")
     d = tps.get('default')
-    if d: print(f"\ndefault path: {d / tps['hf32']:.2f}x transformers fp32 (target >= 2x), {d / limit[auto]:.0%} of the {name_of(auto)} "
+    if d: print(f"\ndefault path: {ratio('default', 'hf32'):.2f}x transformers fp32 (target >= 2x), {ratio('default', auto):.0%} of the {name_of(auto)} "
           f"memory-read limit (target >= 70%); {machine(dev)}")
+    if tps.get('sampled'): print(f"sampled as the CLI samples: {tps['sampled']:.1f} tokens/s, {ratio('sampled', auto):.0%} of the limit")
     with torch.inference_mode():
         full = models['e32'](prompt)[0].float()
         for key in ('e16', 'int8'):

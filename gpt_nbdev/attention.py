@@ -122,7 +122,7 @@ class CausalSelfAttention(nn.Module):
         if self.qk_norm: q, k = F.rms_norm(q, (q.size(-1),)), F.rms_norm(k, (k.size(-1),))
         if rope is not None: q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
         if kv_cache is not None: k, v = kv_cache.update(layer_idx, k, v); q = q.to(k.dtype)   # attend in the cache's dtype
-        attend = naive_attention if self.naive else sdpa_attention
+        attend = getattr(kv_cache, 'attend', None) or (naive_attention if self.naive else sdpa_attention)   # a cache may say how to attend over it
         if self.fp32_attention and q.dtype == torch.bfloat16: attend = partial(attend_fp32, attend)
         y = attend(q, k, v, mask, dropout_p=self.dropout if self.training else 0.0).to(x.dtype)
         return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(B, T, C)))

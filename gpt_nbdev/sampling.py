@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'SMALL_MODEL', 'main', 'FROZEN_SETTINGS', 'COMPILE_AFTER', 'warp_logits', 'penalize_repeats', 'sample_from',
-           'SamplingError', 'Sampling', 'sampling_for', 'left_pad', 'Decoder', 'Picked', 'decode', 'make_decoder',
-           'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step', 'candidates',
-           'stream_steps', 'stream_text', 'generate_text', 'generation_threads', 'threads_for', 'print_completions',
-           'generate_command', 'StaticDecodeStep', 'static_decode_step', 'cache_slots', 'StaticDecoder',
-           'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
+           'exponential_noise', 'SamplingError', 'Sampling', 'sampling_for', 'left_pad', 'Decoder', 'Picked', 'decode',
+           'make_decoder', 'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step',
+           'candidates', 'stream_steps', 'stream_text', 'generate_text', 'generation_threads', 'threads_for',
+           'print_completions', 'generate_command', 'StaticDecodeStep', 'static_decode_step', 'cache_slots',
+           'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
 import codecs, sys, threading, warnings
@@ -21,6 +21,7 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 from fastcore.script import store_true
 from .core import GptError, resolve_device, resolve_dtype, eval_mode, model_device, command
+from .attention import attend_fp32, naive_attention, sdpa_attention
 from .model import GPT
 from .checkpoint import load_checkpoint
 
@@ -67,8 +68,14 @@ def sample_from(
 )->torch.Tensor: # (B,) token ids
     "One token per row from softmax(logits), without a host sync: the index of the largest p / Exp(1) noise"
     probs = logits.softmax(-1)
-    noise = torch.empty_like(probs).exponential_(generator=generator)
-    return (probs / noise).argmax(-1)
+    return (probs / exponential_noise(probs.shape, generator, probs.device)).argmax(-1)
+
+def exponential_noise(shape, # the noise's shape
+                      generator:torch.Generator=None, # the random stream; None = PyTorch's global one
+                      device=None)->torch.Tensor: # float32, every value finite and > 0
+    "Exp(1) draws as -log U, U uniform on [tiny, 1)"
+    u = torch.rand(shape, generator=generator, device=device)
+    return u.clamp_(min=torch.finfo(u.dtype).tiny).log_().neg_()
 
 # %% ../nbs/07_sampling.ipynb #3e61d07d
 class SamplingError(GptError): "A sampling setting or a prompt that cannot work"
@@ -563,7 +570,7 @@ class _LayerCache(nn.Module):
 
 class _SlotWriter:
     "What attention sees as its `kv_cache`: writes the new keys/values at `slots`, returns the whole fixed-size buffers"
-    def __init__(self, layers, slots): self.layers, self.slots = layers, slots
+    def __init__(self, layers, slots, attend=None): self.layers, self.slots, self.attend = layers, slots, attend
     def update(self, layer_idx, k, v):
         c = self.layers[layer_idx]
         c.k.index_copy_(2, self.slots, k.to(c.k.dtype))
@@ -575,11 +582,13 @@ class StaticDecodeStep(nn.Module):
     def __init__(self,
                  model:GPT, # the model (shared, not copied)
                  batch_size:int, # rows decoded together
-                 max_len:int): # slots in the cache
+                 max_len:int, # slots in the cache
+                 frozen:bool=False): # it will be compiled frozen (on a CPU): the cache in the model's dtype, attention written out in float32
         super().__init__()
         c, p = model.config, model.lm_head.weight
         self.model = model
-        dtype = model.kv_dtype(p.device)                        # as `new_kv_cache`'s: float32 on a CPU
+        dtype = p.dtype if frozen else model.kv_dtype(p.device)   # else as `new_kv_cache`'s: float32 on a CPU
+        self.attend = dict(prompt=partial(attend_fp32, sdpa_attention), token=partial(attend_fp32, naive_attention)) if frozen else {}
         self.layers = nn.ModuleList(_LayerCache((batch_size, c.n_head, max_len, c.head_dim), dtype, p.device)
                                     for _ in range(c.n_layer))
         self.register_buffer('real', torch.zeros(batch_size, max_len, dtype=torch.bool, device=p.device), persistent=False)
@@ -597,7 +606,8 @@ def forward(self:StaticDecodeStep,
     keys = torch.arange(self.real.size(1), device=idx.device)
     own = keys == slots[:, None]                                                  # (T, M): a query sees itself
     mask = ((keys <= slots[:, None]) & (self.real[:, None, :] | own))[:, None]    # (B, 1, T, M)
-    x = self.model.hidden(idx, pos, _SlotWriter(self.layers, slots), mask)        # the model's own blocks, writing at `slots`
+    attend = self.attend.get('token' if idx.size(1) == 1 else 'prompt')          # None: the blocks' own choice
+    x = self.model.hidden(idx, pos, _SlotWriter(self.layers, slots, attend), mask)   # the model's own blocks, writing at `slots`
     return self.model.logits(x[:, -1])
 
 # %% ../nbs/07_sampling.ipynb #1c7897f5
@@ -640,7 +650,7 @@ def static_decode_step(
         steps = model.__dict__.setdefault('_static_steps', {}) # in order of use, the least recently used first
         entry = steps.pop(key, None)
         if entry is None or entry[0] != weights:
-            step = StaticDecodeStep(model, batch_size, max_len)
+            step = StaticDecodeStep(model, batch_size, max_len, frozen)
             if not compile: fn = step
             elif frozen: fn = _frozen(torch.compile(step, fullgraph=True, dynamic=False))
             else: fn = torch.compile(step, mode='reduce-overhead', fullgraph=True, dynamic=False)
