@@ -132,6 +132,10 @@ def throughput(args):
         print(f'| {name:52} | {tok:8,.0f} | {s * 1e3:7.0f} | {fpt * tok / (peak * 1e12):5.1%} | {ref / s:11.2f}x |')
     comp = [h for h in harnesses if h.net is not h.model]
     if comp: print(f'\n(torch.compile: first step {comp[0].first:.0f} s, compilation included)')
+    med = {n: statistics.median(ts) for n, ts in times.items()}
+    print(f"\nthe Trainer's default path / the bare {str(auto)[6:]} step: {med[harnesses[3].name] / med[tr_names[0]]:.2f}x "
+          f"(target: within 10%, >= 0.90x); {machine()}")
+    if args.compile: print(f"the Trainer --compile / transformers in bf16: {med[harnesses[1].name] / med[tr_names[1]]:.2f}x (target >= 1.5x)")
 
 # ------------------------------------------------------------------------------------------------------------- quality
 def run_recipe(name, flags, out, nproc=1)->dict:
