@@ -73,7 +73,8 @@ def sample_from(
 def exponential_noise(shape, # the noise's shape
                       generator:torch.Generator=None, # the random stream; None = PyTorch's global one
                       device=None)->torch.Tensor: # float32, every value finite and > 0
-    "Exp(1) draws as -log U, U uniform on [tiny, 1)"
+    "Exp(1) draws: on a CPU as -log U, U uniform on [tiny, 1); elsewhere `exponential_`, one kernel"
+    if torch.device(device or 'cpu').type != 'cpu': return torch.empty(shape, device=device).exponential_(generator=generator)
     u = torch.rand(shape, generator=generator, device=device)
     return u.clamp_(min=torch.finfo(u.dtype).tiny).log_().neg_()
 
