@@ -156,10 +156,10 @@ def main():
     with torch.inference_mode(): ref_logits = models['e32'](seq)[0][0].float()    # fp32 logits along the reference tokens
 
     def agreement(key, m):
+        if key == 'sampled': return f'n/a (sampled: top-k {sampling_for().top_k}, temperature {sampling_for().temperature})'
         got = outs[key][0, a.prompt_len:].tolist()
         k = next((i for i, (x, y) in enumerate(zip(got, ref)) if x != y), None)
         if k is None: return 'yes'
-        if key == 'sampled': return f'n/a (sampled: top-k {sampling_for().top_k}, temperature {sampling_for().temperature})'
         if m is None: return f'first {k} of {len(ref)}'
         with torch.inference_mode(): lg = m(seq[:, :a.prompt_len + k])[0][0, -1].float()
         r32 = ref_logits[a.prompt_len + k - 1]
