@@ -38,8 +38,9 @@ What it does, in order (every wait is on page or server state, each with an expl
 5. Finds the generation widget: the element with class `gpt-generation-widget` if the notebook adds it
    (`w.box.add_class('gpt-generation-widget')`), else the innermost widget box holding a textarea and the buttons
    "Generate" and "Stop". Types a prompt and a seed (--seed, so that the text is repeatable), clicks Generate, waits
-   for the status line "done: N tokens, X tokens/s", and checks the new text (>= 20 characters, >= --min-letters of
-   them letters or spaces) and the candidates table (a table headed "next token" with rows). Then sets "new tokens"
+   for the status line "done: N tokens, X tokens/s", and checks the new text (>= 20 characters, >= --min-printable of
+   them printable ASCII or whitespace, >= 3 words; the sample may be prose or one of the corpus' tables, and a broken
+   decode shows as U+FFFD or control bytes) and the candidates table (a table headed "next token" with rows). Then sets "new tokens"
    to its maximum, clicks Generate, clicks Stop as soon as text streams in, and checks that the status says
    "stopped after N tokens", Generate is enabled again, Stop disabled, and the output does not change for a quiet
    period of 1 s (20x the widget's 50 ms update cadence: the one fixed-length wait, which asserts the absence of
@@ -409,8 +410,14 @@ print(_uit_default)
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 TOKENS = re.compile(r'(done:|stopped after) (\d+) tokens?, ([\d.]+) tokens/s')
 
-def letter_ratio(s: str) -> float:
-    return sum(c.isascii() and (c.isalpha() or c.isspace()) for c in s) / max(len(s), 1)
+def printable_ratio(s: str) -> float:
+    "The share of `s` that is printable ASCII or whitespace (a broken decode gives U+FFFD, control bytes or other junk)"
+    return sum(c.isascii() and (c.isprintable() or c.isspace()) for c in s) / max(len(s), 1)
+
+
+def words(s: str) -> list:
+    "Runs of three or more ASCII letters: the text is made of words, not only symbols"
+    return re.findall(r'[A-Za-z]{3,}', s)
 
 
 # ------------------------------------------------------------------------------------------------ the test
@@ -507,15 +514,15 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
     if s['prompt'] is not None and s['prompt'] != args.prompt:        # the widget shows the prompt in bold, then the text
         raise Failure(f'the widget generated from {s["prompt"]!r}, not the prompt typed, {args.prompt!r}')
     new = s['text'][len(args.prompt):] if s['text'].startswith(args.prompt) else s['text']
-    ratio = letter_ratio(new)
-    if len(new) < 20 or ratio < args.min_letters:
-        raise Failure(f'the generated text is not readable ({len(new)} characters, {100 * ratio:.0f}% letters/spaces): '
-                      f'{new[:120]!r}')
+    ratio, n_words = printable_ratio(new), len(words(new))
+    if len(new) < 20 or ratio < args.min_printable or n_words < 3:
+        raise Failure(f'the generated text is not readable ({len(new)} characters, {100 * ratio:.0f}% printable ASCII, '
+                      f'{n_words} words): {new[:120]!r}')
     if s['rows'] < 1: raise Failure('the candidates table ("next token") has no rows after generating')
     m = TOKENS.search(s['status'])
     if not m: raise Failure(f'no tokens/s in the status line {s["status"]!r}')
     n_tok, tps = int(m.group(2)), float(m.group(3))
-    say(f'generated {n_tok} tokens at {tps:.1f} tokens/s, {len(new)} characters ({100 * ratio:.0f}% letters/spaces), '
+    say(f'generated {n_tok} tokens at {tps:.1f} tokens/s, {len(new)} characters ({100 * ratio:.0f}% printable ASCII, {n_words} words), '
         f'{s["rows"]} candidate rows: {new[:60]!r}')
     w.screenshot(path=str(out / 'widget.png'), timeout=b.ms(30))
 
@@ -597,8 +604,8 @@ def main():
     ap.add_argument('--prompt', default='The ', help="the prompt typed into the widget (default 'The ')")
     ap.add_argument('--seed', type=int, default=0,
                     help="typed into the widget's seed box, for repeatable text (default 0; -1: leave it random)")
-    ap.add_argument('--min-letters', type=float, default=0.7,
-                    help='the least share of letters and spaces in the new text (default 0.7)')
+    ap.add_argument('--min-printable', type=float, default=0.95,
+                    help='the least share of printable ASCII and whitespace in the new text (default 0.95)')
     ap.add_argument('--accept-kernel-dialog', action='store_true',
                     help='click through "Select Kernel" (for notebooks with no kernelspec) instead of failing')
     ap.add_argument('--chromium', default=CHROMIUM, help=f'the browser (default {CHROMIUM})')
