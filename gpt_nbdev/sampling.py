@@ -584,7 +584,7 @@ class StaticDecodeStep(nn.Module):
                  model:GPT, # the model (shared, not copied)
                  batch_size:int, # rows decoded together
                  max_len:int, # slots in the cache
-                 frozen:bool=False): # it will be compiled frozen (on a CPU): the cache in the model's dtype, attention written out in float32
+                 frozen:bool=False): # it will be compiled frozen (on a CPU): the cache in the model's dtype, one token's attention written out in float32
         super().__init__()
         c, p = model.config, model.lm_head.weight
         self.model = model
