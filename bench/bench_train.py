@@ -133,9 +133,10 @@ def throughput(args):
     comp = [h for h in harnesses if h.net is not h.model]
     if comp: print(f'\n(torch.compile: first step {comp[0].first:.0f} s, compilation included)')
     med = {n: statistics.median(ts) for n, ts in times.items()}
-    print(f"\nthe Trainer's default path / the bare {str(auto)[6:]} step: {med[harnesses[3].name] / med[tr_names[0]]:.2f}x "
+    hf_bf16, bare_auto = harnesses[1].name, harnesses[3].name        # transformers in bf16; our bare step in the auto dtype
+    print(f"\nthe Trainer's default path / the bare {str(auto)[6:]} step: {med[bare_auto] / med[tr_names[0]]:.2f}x "
           f"(target: within 10%, >= 0.90x); {machine()}")
-    if args.compile: print(f"the Trainer --compile / transformers in bf16: {med[harnesses[1].name] / med[tr_names[1]]:.2f}x (target >= 1.5x)")
+    if args.compile: print(f"the Trainer --compile / transformers in bf16: {med[hf_bf16] / med[tr_names[1]]:.2f}x (target >= 1.5x)")
 
 # ------------------------------------------------------------------------------------------------------------- quality
 def run_recipe(name, flags, out, nproc=1)->dict:

@@ -578,6 +578,8 @@ class _SlotWriter:
         c.v.index_copy_(2, self.slots, v.to(c.v.dtype))
         return c.k, c.v
 
+_ONE_TOKEN_ATTEND, _PROMPT_ATTEND = partial(attend_fp32, naive_attention), partial(attend_fp32, sdpa_attention)   # how a frozen step attends, in float32
+
 class StaticDecodeStep(nn.Module):
     "A forward of `model` over a static KV cache (fixed-size buffers, masked): the same shapes every token, so it compiles once"
     def __init__(self,
@@ -588,8 +590,8 @@ class StaticDecodeStep(nn.Module):
         super().__init__()
         c, p = model.config, model.lm_head.weight
         self.model = model
+        self.frozen = frozen
         dtype = p.dtype if frozen else model.kv_dtype(p.device)   # else as `new_kv_cache`'s: float32 on a CPU
-        self.attend = dict(prompt=partial(attend_fp32, sdpa_attention), token=partial(attend_fp32, naive_attention)) if frozen else {}
         self.layers = nn.ModuleList(_LayerCache((batch_size, c.n_head, max_len, c.head_dim), dtype, p.device)
                                     for _ in range(c.n_layer))
         self.register_buffer('real', torch.zeros(batch_size, max_len, dtype=torch.bool, device=p.device), persistent=False)
@@ -607,7 +609,7 @@ def forward(self:StaticDecodeStep,
     keys = torch.arange(self.real.size(1), device=idx.device)
     own = keys == slots[:, None]                                                  # (T, M): a query sees itself
     mask = ((keys <= slots[:, None]) & (self.real[:, None, :] | own))[:, None]    # (B, 1, T, M)
-    attend = self.attend.get('token' if idx.size(1) == 1 else 'prompt')          # None: the blocks' own choice
+    attend = (_ONE_TOKEN_ATTEND if idx.size(1) == 1 else _PROMPT_ATTEND) if self.frozen else None   # None: the blocks' own
     x = self.model.hidden(idx, pos, _SlotWriter(self.layers, slots, attend), mask)   # the model's own blocks, writing at `slots`
     return self.model.logits(x[:, -1])
 
