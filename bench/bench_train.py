@@ -11,13 +11,15 @@ throughput: a 30M-parameter GPT-2 (6 layers, 384 wide, context 256, batch 8, voc
 step (`forward_backward`, gradient clipping, fused AdamW with decay on matrices only) as transformers' GPT2LMHeadModel
 (the reference) and as our GPT, then through our real `Trainer` (data loading, logging and all). MFU is reported
 against a peak this script measures and states (a large bfloat16 matmul on all threads), since CPUs publish none.
+The Trainer runs in a fresh process and, on a CPU, keeps freed memory (chapter 00's `keep_freed_memory`); the other runs
+keep glibc's default, as a user's script would, unless `--keep-freed` gives them the Trainer's setting too.
 Machines are shared: the load average is printed before and after; compare ratios within one run.
 """
-import argparse, contextlib, io, json, statistics, subprocess, sys, tempfile, time
+import argparse, contextlib, json, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-from gpt_nbdev.core import cpu_has_bf16, resolve_dtype
+from gpt_nbdev.core import cpu_has_bf16, resolve_dtype, keep_freed_memory
 from gpt_nbdev.model import GPT, GPTConfig
 from gpt_nbdev.run import TrainConfig, read_metrics, peak_tflops
 from gpt_nbdev.trainer import train, forward_backward, estimate_loss
@@ -46,9 +48,9 @@ class HFAdapter(nn.Module):
         cfg = GPT2Config(vocab_size=V, n_positions=T, n_embd=C, n_layer=L, n_head=H, resid_pdrop=0.0, embd_pdrop=0.0,
                          attn_pdrop=0.0, activation_function='gelu_new', tie_word_embeddings=True)
         self.hf = GPT2LMHeadModel(cfg)
-    def forward(self, x, y):
+    def forward(self, x, y, return_logits=True):
         logits = self.hf(x).logits
-        return logits, F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
+        return logits if return_logits else None, F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
 
 def decay_groups(model, wd=0.1):   # the rule of GPT.param_groups, for any model
     ps = [p for p in model.parameters() if p.requires_grad]
@@ -91,17 +93,22 @@ def fake_prepared(d:Path, n_train=2_000_000, n_val=200_000)->Path:
     return d
 
 def trainer_steps(data, out, steps, compile=False, dtype='auto')->list:
-    "Seconds per step of our real Trainer (from metrics.jsonl), the first steps (warm-up, compilation) left out"
+    """Seconds per step of our real Trainer (from metrics.jsonl), the first steps (warm-up, compilation) left out. It runs in
+    a fresh process, as a user runs it: the memory settings it makes for its process (chapter 00's `keep_freed_memory`)
+    stay there, and do not change the reference runs in this one"""
     warm = 3 if compile else 2
-    cfg = TrainConfig(data=str(data), out_dir=str(out), overwrite=True, n_layer=L, n_head=H, n_embd=C, block_size=T, batch_size=B,
-                      max_iters=warm + steps, warmup_iters=0, lr=6e-4, min_lr=6e-4, eval_interval=10_000, eval_iters=1,
-                      sample_tokens=0, progress=False, compile=compile, dtype=dtype)
-    with contextlib.redirect_stdout(io.StringIO()): train(cfg)
+    cfg = dict(data=str(data), out_dir=str(out), overwrite=True, n_layer=L, n_head=H, n_embd=C, block_size=T, batch_size=B,
+               max_iters=warm + steps, warmup_iters=0, lr=6e-4, min_lr=6e-4, eval_interval=10_000, eval_iters=1,
+               sample_tokens=0, progress=False, compile=compile, dtype=dtype)
+    code = f'from gpt_nbdev.run import TrainConfig\nfrom gpt_nbdev.trainer import train\ntrain(TrainConfig(**{cfg!r}))'
+    p = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    if p.returncode: sys.exit(f'the Trainer failed:\n{p.stderr[-2000:]}')
     return [B * T / r['tok_s'] for r in read_metrics(out) if 'tok_s' in r][warm:]
 
 def throughput(args):
     torch.manual_seed(0)
     print(f'machine: {machine()}\n{load()}')
+    if args.keep_freed: print(f"the runs in this process keep freed memory as the Trainer does: {keep_freed_memory()}")
     fp32_peak, bf16_peak = matmul_tflops(torch.float32), matmul_tflops(torch.bfloat16)
     peak = bf16_peak if cpu_has_bf16() else fp32_peak
     print(f'measured 2048^3 matmul: float32 {fp32_peak * 1e3:.0f} GFLOP/s, bfloat16 {bf16_peak * 1e3:.0f} GFLOP/s '
@@ -118,11 +125,16 @@ def throughput(args):
     tmp = tempfile.TemporaryDirectory(); data = fake_prepared(Path(tmp.name) / 'data')
     tr_names = ['ours: the Trainer (train(), auto dtype)'] + (['ours: the Trainer, --compile'] if args.compile else [])
     times.update({n: [] for n in tr_names})
+    rounds = []                                      # each round's median seconds a step, by run
     for r in range(args.rounds):                     # rounds interleave the runs, so that a burst of load hits all of them
+        now = {}
         for h in (harnesses if r % 2 == 0 else harnesses[::-1]):
-            times[h.name] += h.run(args.steps); print(f'  round {r + 1}: {h.name}: {statistics.median(times[h.name]) * 1e3:.0f} ms/step', flush=True)
-        times[tr_names[0]] += trainer_steps(data, Path(tmp.name) / 'out', args.steps)
-        if args.compile: times[tr_names[1]] += trainer_steps(data, Path(tmp.name) / 'out', args.steps, compile=True)
+            now[h.name] = h.run(args.steps)
+        now[tr_names[0]] = trainer_steps(data, Path(tmp.name) / 'out', args.steps)
+        if args.compile: now[tr_names[1]] = trainer_steps(data, Path(tmp.name) / 'out', args.steps, compile=True)
+        for name, ts in now.items():
+            times[name] += ts; print(f'  round {r + 1}: {name}: {statistics.median(ts) * 1e3:.0f} ms/step', flush=True)
+        rounds.append({name: statistics.median(ts) for name, ts in now.items()})
     ref = statistics.median(times[harnesses[0].name])
     print(f'\n{load()}\nGPT-2 {L} layers x {C}, context {T}, batch {B}, vocab {V}: {fpt / 6 / 1e6:.1f}M parameters (as 6N), '
           f'{fpt / 1e6:.0f} MFLOP per token; median of {args.steps} x {args.rounds} steps\n')
@@ -132,11 +144,13 @@ def throughput(args):
         print(f'| {name:52} | {tok:8,.0f} | {s * 1e3:7.0f} | {fpt * tok / (peak * 1e12):5.1%} | {ref / s:11.2f}x |')
     comp = [h for h in harnesses if h.net is not h.model]
     if comp: print(f'\n(torch.compile: first step {comp[0].first:.0f} s, compilation included)')
-    med = {n: statistics.median(ts) for n, ts in times.items()}
     hf_bf16, bare_auto = harnesses[1].name, harnesses[3].name        # transformers in bf16; our bare step in the auto dtype
-    print(f"\nthe Trainer's default path / the bare {str(auto)[6:]} step: {med[bare_auto] / med[tr_names[0]]:.2f}x "
+    def ratio(slow, fast)->str:   # the median over rounds of each round's ratio: the machine's speed drifts between rounds
+        each = [r[slow] / r[fast] for r in rounds]
+        return f"{statistics.median(each):.2f}x (rounds: {', '.join(f'{x:.2f}' for x in each)})"
+    print(f"\nthe Trainer's default path / the bare {str(auto)[6:]} step: {ratio(bare_auto, tr_names[0])} "
           f"(target: within 10%, >= 0.90x); {machine()}")
-    if args.compile: print(f"the Trainer --compile / transformers in bf16: {med[hf_bf16] / med[tr_names[1]]:.2f}x (target >= 1.5x)")
+    if args.compile: print(f"the Trainer --compile / transformers in bf16: {ratio(hf_bf16, tr_names[1])} (target >= 1.5x)")
 
 # ------------------------------------------------------------------------------------------------------------- quality
 def run_recipe(name, flags, out, nproc=1)->dict:
@@ -401,8 +415,9 @@ def gpu(args):
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='what', required=True)
-    t = sub.add_parser('throughput'); t.add_argument('--steps', type=int, default=6); t.add_argument('--rounds', type=int, default=2)
+    t = sub.add_parser('throughput'); t.add_argument('--steps', type=int, default=4); t.add_argument('--rounds', type=int, default=3)
     t.add_argument('--no-compile', dest='compile', action='store_false')
+    t.add_argument('--keep-freed', action='store_true', help="give the runs in this process the Trainer's memory setting")
     q = sub.add_parser('quality'); q.add_argument('--text', default=str(REPO.parent / 'shared' / 'data' / 'tinyshakespeare.txt'))
     q.add_argument('--nproc', type=int, default=2)
     r = sub.add_parser('race'); r.add_argument('--text', default=str(REPO.parent / 'shared' / 'data' / 'tinyshakespeare.txt'))

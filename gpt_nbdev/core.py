@@ -279,18 +279,18 @@ def sum_dtype(device)->torch.dtype:
     return torch.float32 if torch.device(device).type == 'mps' else torch.float64
 
 # %% ../nbs/00_core.ipynb #fb2a0e54
-_KEEP_FREED = ((-3, 32 << 20),   # M_MMAP_THRESHOLD (glibc's malloc.h): blocks below 32 MiB come from the heap
-               (-1, 64 << 20))   # M_TRIM_THRESHOLD: keep up to 64 MiB of free heap top
+_KEEP_FREED = {-4: 0,               # M_MMAP_MAX (glibc's malloc.h): map no block afresh, serve them all from the heap
+               -1: (2 << 30) - 1}   # M_TRIM_THRESHOLD: keep up to 2 GiB of free heap top (mallopt takes an int)
 
 def _glibc()->bool:   # whether the C library is glibc (Linux, mostly; not macOS, Windows or musl)
     try: return os.confstr('CS_GNU_LIBC_VERSION').startswith('glibc')
     except (ValueError, OSError, AttributeError): return False
 
 def keep_freed_memory()->bool: # whether the setting was made: glibc, and nothing in the environment chose already
-    "Let glibc's `malloc` keep freed blocks of up to 32 MiB for reuse, instead of returning them to the system and faulting them in again at the next step"
+    "Let glibc's `malloc` keep freed blocks for reuse, instead of returning them to the system and faulting them in again at the next step"
     if not _glibc() or 'LD_PRELOAD' in os.environ or any(k.startswith('MALLOC_') for k in os.environ): return False
     libc = ctypes.CDLL(None)
-    return all(libc.mallopt(option, value) == 1 for option, value in _KEEP_FREED)
+    return all(libc.mallopt(option, value) == 1 for option, value in _KEEP_FREED.items())
 
 # %% ../nbs/00_core.ipynb #b697182c
 _EVAL_HOLDERS = threading.Lock()                     # guards each model's count of the `eval_mode` blocks open on it

@@ -181,7 +181,8 @@ def forward(self:GPT,
             kv_cache:KVCache=None, # decode incrementally: attend over the cache, append to it
             pos:torch.Tensor=None, # (T,) or (B, T) positions; default: from the cache's write position on
             attention_mask:torch.Tensor=None, # (B, S) 1 = real token, 0 = padding, over all S keys so far
-           )->tuple: # (logits (B, T, vocab), loss or None)
+            return_logits:bool=True, # False: (None, loss), all that training needs (see below)
+           )->tuple: # (logits (B, T, vocab) or None, loss or None)
     B, T = idx.shape
     start = kv_cache.pos if kv_cache is not None else 0
     if pos is None:
@@ -196,7 +197,7 @@ def forward(self:GPT,
     loss = None
     if targets is not None:
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
-    return logits, loss
+    return logits if return_logits else None, loss
 
 # %% ../nbs/03_model.ipynb #3ff87fb3
 @patch

@@ -63,7 +63,7 @@ def forward_backward(model:nn.Module, # the model (wrapped in DDP under torchrun
             fsdp.set_requires_gradient_sync(last); fsdp.set_reshard_after_backward(last)
         sync = last or not isinstance(model, nn.parallel.DistributedDataParallel)
         with nullcontext() if sync else model.no_sync():
-            with autocast(): _, loss = model(x, y)
+            with autocast(): _, loss = model(x, y, return_logits=False)   # no logits: no gradient for them (chapter 03)
             loss = loss / n
             (scaler.scale(loss) if scaler is not None else loss).backward()
         total = total + loss.detach()
@@ -125,7 +125,7 @@ def estimate_loss(model:nn.Module, # the model (not the DDP wrapper)
     with eval_mode(model):
         for i in range(rounds):                              # past its share, a lockstep process computes and drops a loss
             x, y = mine[i] if i < len(mine) else batches[0]
-            with autocast(): loss = model(x, y)[1].to(total.dtype)
+            with autocast(): loss = model(x, y, return_logits=False)[1].to(total.dtype)
             if i < len(mine): total += loss
     s, n = all_sum([total.item(), len(mine)], group)
     return s / n
