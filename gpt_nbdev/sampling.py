@@ -620,19 +620,19 @@ def _weights_version(model:GPT)->tuple:
     return tuple((id(w), w._version) for w in model.parameters())
 
 FROZEN_SETTINGS = dict(freezing=True,                   # the weights folded in as constants, laid out ahead of time
-                       max_autotune=True, max_autotune_gemm_backends='CPP,ATEN',   # each matrix product: the faster here of oneDNN's kernel and inductor's C++ template
+                       max_autotune=True,               # each matrix product: the fastest kernel here among those `_frozen` is given
                        autotune_num_choices_displayed=0, max_autotune_report_choices_stats=False)   # quietly (no tables on stderr)
 warnings.filterwarnings('ignore', 'TypedStorage is deprecated', UserWarning, r'torch\._inductor\.select_algorithm')   # autotuning's own
 
 def _frozen(compiled,
-            backends=None): # the kernels each product is autotuned among (`GEMM_BACKENDS`), or a function that says, asked at the first call; None: FROZEN_SETTINGS
+            backends): # the kernels each product is autotuned among (one of `GEMM_BACKENDS`), or a function that says, asked at the first call
     "`compiled` with inductor's `FROZEN_SETTINGS` (those this torch has): it compiles at its first calls, so the settings must hold then"
     import torch._inductor.config as inductor_config
     settings = {k: v for k, v in FROZEN_SETTINGS.items() if hasattr(inductor_config, k)}   # (the quiet ones are recent)
     def call(*args):
-        nonlocal backends
-        if callable(backends): backends = backends()
-        with inductor_config.patch(**{**settings, **({'max_autotune_gemm_backends': backends} if backends else {})}): return compiled(*args)
+        if 'max_autotune_gemm_backends' not in settings:          # the first call: decide, once
+            settings['max_autotune_gemm_backends'] = backends() if callable(backends) else backends
+        with inductor_config.patch(**settings): return compiled(*args)
     return call
 
 # %% ../nbs/07_sampling.ipynb #d1fb834d
