@@ -21,7 +21,7 @@ from tqdm import tqdm
 class GptError(ValueError):
     "A problem the user can fix; the message is one line: the problem and the fix"
     exit_code = 2    # what a command exits with (2: bad input, as argparse does)
-    silent = False   # True: another process reports it; this one exits without printing
+    silent = False   # True: reported already (by this process, or by another): a command exits without printing it
 
 # %% ../nbs/00_core.ipynb #e02fbbd5
 def fsync_dir(path):

@@ -10,7 +10,7 @@ __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'forward_backward', 'Optim
            'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'Trainer', 'describe', 'train', 'train_command']
 
 # %% ../nbs/11_trainer.ipynb #1989dcef
-import hashlib, importlib.util, json, math, os, time
+import hashlib, importlib.util, json, math, os, sys, time
 from contextlib import nullcontext
 from functools import partial
 from dataclasses import asdict, replace
@@ -429,6 +429,8 @@ def fit(self:Trainer)->dict:
             try: stopped = self.loop(stop)
             except RuntimeError as e:
                 if (lost := self.peer_lost(e)) is None: raise
+                if self.env.master: print(f'error: {lost}', file=sys.stderr, flush=True)   # now, not after the cleanup below
+                lost.silent = True                                        # (said: the command prints it no more)
                 raise lost from None
         summary = self.summary(stopped)
         whole = self.whole_model(compute=True) if not stopped else None      # (under FSDP every process takes part)
