@@ -647,14 +647,20 @@ def _frozen(step:StaticDecodeStep, # made with frozen=True
     call.code = one_token.__code__                                 # (for `torch._dynamo.reset_code`)
     return call
 
+def _loaded_with_constants()->list:
+    "The modules of compiled code inductor keeps that hold constants (a frozen step's weights); [] on a torch laid out otherwise"
+    from torch._inductor.codecache import PyCodeCache
+    loaded = getattr(PyCodeCache, 'modules', None)
+    if not isinstance(loaded, list): return []
+    return [m for m in loaded if any(isinstance(v, torch.Tensor) for v in vars(m).values())]
+
 def _unpin_constants():
     "Drop inductor's own references to the code it loaded with constants (frozen weights): the compiled steps keep theirs"
     from torch._inductor.codecache import PyCodeCache
-    loaded = getattr(PyCodeCache, 'modules', None)
-    if not isinstance(loaded, list): return                        # (another torch's layout: left as it is)
-    pinned = [m for m in loaded if any(isinstance(v, torch.Tensor) for v in vars(m).values())]
-    loaded[:] = [m for m in loaded if all(m is not p for p in pinned)]
-    for m in pinned:
+    pinned = {id(m): m for m in _loaded_with_constants()}
+    if not pinned: return
+    PyCodeCache.modules[:] = [m for m in PyCodeCache.modules if id(m) not in pinned]
+    for m in pinned.values():
         if sys.modules.get(m.__name__) is m: del sys.modules[m.__name__]
 
 # %% ../nbs/07_sampling.ipynb #d1fb834d
@@ -673,7 +679,8 @@ def frozen_backends(model:GPT, # the model, in eval mode
         args = (zeros, zeros, torch.zeros(1, dtype=torch.long, device=p.device), torch.ones(batch_size, 1, dtype=torch.bool, device=p.device))
         try:
             for step in steps.values(): step(*args)                   # compile each (not timed)
-            rounds = [{b: best_time(lambda: [step(*args) for _ in range(8)], reps=1) for b, step in steps.items()} for _ in range(FROZEN_ROUNDS)]
+            def eight(step): return best_time(lambda: [step(*args) for _ in range(8)], reps=1)   # after 8 untimed, its weights read in
+            rounds = [{b: eight(step) for b, step in steps.items()} for _ in range(FROZEN_ROUNDS)]
             template, onednn = GEMM_BACKENDS                              # each round's ratio: the machine's drift cancels
             return template if statistics.median(r[onednn] / r[template] for r in rounds) > 1 else onednn
         finally:
