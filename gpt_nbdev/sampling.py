@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'SMALL_MODEL', 'main', 'FROZEN_SETTINGS', 'GEMM_BACKENDS', 'FROZEN_ROUNDS', 'COMPILE_AFTER', 'warp_logits',
-           'penalize_repeats', 'sample_from', 'exponential_noise', 'SamplingError', 'Sampling', 'sampling_for',
-           'left_pad', 'Decoder', 'Picked', 'decode', 'make_decoder', 'encode_prompt', 'token_text', 'TextStream',
-           'RowEnds', 'generate', 'Candidate', 'Step', 'candidates', 'stream_steps', 'stream_text', 'generate_text',
-           'generation_threads', 'threads_for', 'print_completions', 'generate_command', 'StaticDecodeStep',
-           'frozen_backends', 'static_decode_step', 'cache_slots', 'StaticDecoder', 'compiled_ready', 'compile_pays',
-           'warm_up', 'ready_or_warm_up']
+           'penalize_repeats', 'sample_from', 'exponential_noise', 'SamplingError', 'Sampling', 'top_k_candidates',
+           'sampling_for', 'left_pad', 'Decoder', 'Picked', 'decode', 'make_decoder', 'encode_prompt', 'token_text',
+           'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step', 'candidates', 'stream_steps', 'stream_text',
+           'generate_text', 'generation_threads', 'threads_for', 'print_completions', 'generate_command',
+           'StaticDecodeStep', 'frozen_backends', 'static_decode_step', 'cache_slots', 'StaticDecoder',
+           'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
 import codecs, statistics, sys, threading, warnings
@@ -103,6 +103,21 @@ class Sampling:
         _check(self.min_p is None or 0 <= self.min_p <= 1, f'min_p must be in [0, 1], got {self.min_p}')
         _check(self.repetition_penalty > 0, f'repetition_penalty must be > 0 (1 = off), got {self.repetition_penalty}')
 
+# %% ../nbs/07_sampling.ipynb #02b09133
+def top_k_candidates(
+    scores:torch.Tensor, # (B, V) scores, the temperature applied
+    k:int, # top-k's k
+)->tuple: # (values, token ids), each (B, n) with n >= k: the scores top-k removes at -inf
+    "The tokens top-k keeps in each row, its k highest scores and every score tied with the k-th: the only ones a draw can pick"
+    V = scores.size(-1)
+    k = min(k, V); n = min(2 * k, V)
+    while True:
+        top = scores.topk(n)                                      # the n highest, in order
+        kth = top.values[:, k - 1:k]
+        if n == V or bool((top.values[:, -1:] < kth).all()): break   # every tie with the k-th is among them
+        n = min(2 * n, V)
+    return top.values.masked_fill(top.values < kth, float('-inf')), top.indices
+
 # %% ../nbs/07_sampling.ipynb #9ace0508
 @patch(as_prop=True)
 def greedy(self:Sampling)->bool: return self.temperature == 0
@@ -118,7 +133,12 @@ def warp(self:Sampling, scores): return warp_logits(scores, self.temperature, se
 @patch
 def choose(self:Sampling, scores, generator=None):
     "The next token of each row (B,): the top score if greedy, else a draw from the warped scores"
-    return scores.argmax(-1) if self.greedy else sample_from(self.warp(scores), generator)
+    if self.greedy: return scores.argmax(-1)
+    if self.top_k is None or self.top_p is not None or scores.device.type != 'cpu': return sample_from(self.warp(scores), generator)
+    scaled = scores.float() / self.temperature if self.temperature != 1.0 else scores.float()   # as `warp_logits` does
+    values, tokens = top_k_candidates(scaled, self.top_k)                     # then top-k, ...
+    drawn = sample_from(warp_logits(values, min_p=self.min_p), generator)     # ... then min-p
+    return tokens.gather(-1, drawn[:, None])[:, 0]
 
 # %% ../nbs/07_sampling.ipynb #f486edbb
 METHODS = ('greedy', 'sample', 'top-k', 'top-p')
