@@ -134,7 +134,8 @@ def warp(self:Sampling, scores): return warp_logits(scores, self.temperature, se
 def choose(self:Sampling, scores, generator=None):
     "The next token of each row (B,): the top score if greedy, else a draw from the warped scores"
     if self.greedy: return scores.argmax(-1)
-    if self.top_k is None or self.top_p is not None or scores.device.type != 'cpu': return sample_from(self.warp(scores), generator)
+    few = self.top_k is not None and 16 * self.top_k <= scores.size(-1)      # top-k keeps a small share (above)
+    if not few or self.top_p is not None or scores.device.type != 'cpu': return sample_from(self.warp(scores), generator)
     scaled = scores.float() / self.temperature if self.temperature != 1.0 else scores.float()   # as `warp_logits` does
     values, tokens = top_k_candidates(scaled, self.top_k)                     # then top-k, ...
     drawn = sample_from(warp_logits(values, min_p=self.min_p), generator)     # ... then min-p
