@@ -136,8 +136,7 @@ def choose(self:Sampling, scores, generator=None):
     if self.greedy: return scores.argmax(-1)
     few = self.top_k is not None and 16 * self.top_k <= scores.size(-1)      # top-k keeps a small share (above)
     if not few or self.top_p is not None or scores.device.type != 'cpu': return sample_from(self.warp(scores), generator)
-    scaled = scores.float() / self.temperature if self.temperature != 1.0 else scores.float()   # as `warp_logits` does
-    values, tokens = top_k_candidates(scaled, self.top_k)                     # then top-k, ...
+    values, tokens = top_k_candidates(scores.float() / self.temperature, self.top_k)   # temperature, top-k, ...
     drawn = sample_from(warp_logits(values, min_p=self.min_p), generator)     # ... then min-p
     return tokens.gather(-1, drawn[:, None])[:, 0]
 
