@@ -5,19 +5,22 @@
 # %% auto #0
 __all__ = ['METHODS', 'SMALL_MODEL', 'main', 'FROZEN_SETTINGS', 'GEMM_BACKENDS', 'FROZEN_ROUNDS', 'COMPILE_AFTER', 'warp_logits',
            'penalize_repeats', 'sample_from', 'exponential_noise', 'SamplingError', 'Sampling', 'top_k_candidates',
-           'sampling_for', 'left_pad', 'Decoder', 'Picked', 'decode', 'make_decoder', 'encode_prompt', 'token_text',
-           'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step', 'candidates', 'stream_steps', 'stream_text',
-           'generate_text', 'generation_threads', 'threads_for', 'print_completions', 'generate_command',
-           'StaticDecodeStep', 'frozen_backends', 'static_decode_step', 'cache_slots', 'StaticDecoder',
-           'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
+           'sampling_for', 'left_pad', 'PackedLinears', 'packed_linears', 'Decoder', 'Picked', 'decode', 'make_decoder',
+           'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step', 'candidates',
+           'stream_steps', 'stream_text', 'generate_text', 'generation_threads', 'threads_for', 'print_completions',
+           'generate_command', 'StaticDecodeStep', 'frozen_backends', 'static_decode_step', 'cache_slots',
+           'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
 import codecs, statistics, sys, threading, warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from fastcore.script import store_true
@@ -177,6 +180,28 @@ def left_pad(
     for i, p in enumerate(prompts): tokens[i, T - len(p):], mask[i, T - len(p):] = torch.tensor(p), True
     return tokens.to(device), mask.to(device)
 
+# %% ../nbs/07_sampling.ipynb #54817de0
+class PackedLinears(TorchFunctionMode):
+    "While active (in the thread that entered it), `F.linear` on one of `weights` runs oneDNN's product on its packed copy"
+    def __init__(self, weights:dict): # id(a weight) -> (its packed copy, the bias or None)
+        super().__init__(); self.weights = weights
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        packed = self.weights.get(id(args[1])) if func is F.linear and len(args) > 1 else None
+        if packed is None: return func(*args, **(kwargs or {}))
+        x = args[0]
+        y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.size(-1)), *packed, 'none', [], '')
+        return y.view(*x.shape[:-1], y.size(-1))
+
+def packed_linears(model:GPT): # the model, in eval mode
+    "The context in which `model`'s products run on packed weights: a `PackedLinears` for a bf16 or float32 model on a CPU, else one that does nothing"
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    plain = all(type(m.weight) in (torch.Tensor, nn.Parameter) for m in linears)   # not sharded (chapter 14), not quantized
+    p = model.lm_head.weight
+    if (p.device.type != 'cpu' or p.dtype not in (torch.bfloat16, torch.float32) or not plain
+        or not hasattr(torch.ops.mkldnn, '_linear_pointwise')): return nullcontext()
+    with torch.no_grad():                                                 # packed anew: 50-85 ms for GPT-2 124M
+        return PackedLinears({id(m.weight): (torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1), m.bias) for m in linears})
+
 # %% ../nbs/07_sampling.ipynb #7539a363
 class Decoder:
     "A batch being decoded: its tokens so far, its KV cache, and each row's positions and padding"
@@ -198,6 +223,7 @@ class Decoder:
         _check(isinstance(self.keep, int) and 1 <= self.keep <= self.bs,
                f'overflow_keep must be in [1, block_size={self.bs}], got {overflow_keep}')
         self.size = min(self.bs, T0 + max_new_tokens)                           # the positions a cache must hold
+        self.linears = packed_linears(model)                                     # entered around each forward (above)
         self.cache = self.new_cache() if use_cache else None
 
     def new_cache(self): return self.model.new_kv_cache(self.batch_size, self.size)
@@ -214,7 +240,7 @@ def _encode(self:Decoder, start:int)->torch.Tensor:
     pos = (real.cumsum(1) - 1).clamp(min=0) if self.padded else None
     self.base = start                                     # the column of cache slot 0
     if self.cache is not None: self.cache.reset()
-    logits = self.model(idx, kv_cache=self.cache, pos=pos, attention_mask=real if self.padded else None)[0][:, -1]
+    with self.linears: logits = self.model(idx, kv_cache=self.cache, pos=pos, attention_mask=real if self.padded else None)[0][:, -1]
     if pos is not None: self.next_pos = pos[:, -1:] + 1
     return logits
 
@@ -247,9 +273,10 @@ def step(self:Decoder,
 @patch
 def _next(self:Decoder, tokens:torch.Tensor)->torch.Tensor:
     "The logits after one token per row, through the cache"
-    if not self.padded: return self.model(tokens[:, None], kv_cache=self.cache)[0][:, -1]
-    logits = self.model(tokens[:, None], kv_cache=self.cache, pos=self.next_pos,
-                        attention_mask=self.mask[:, self.base:self.n])[0][:, -1]
+    with self.linears:
+        if not self.padded: return self.model(tokens[:, None], kv_cache=self.cache)[0][:, -1]
+        logits = self.model(tokens[:, None], kv_cache=self.cache, pos=self.next_pos,
+                            attention_mask=self.mask[:, self.base:self.n])[0][:, -1]
     self.next_pos = self.next_pos + 1
     return logits
 
@@ -636,8 +663,10 @@ def forward(self:StaticDecodeStep,
 
 # %% ../nbs/07_sampling.ipynb #1c7897f5
 def _weights_version(model:GPT)->tuple:
-    "Changes whenever a parameter is changed in place (an optimizer step, `load_state_dict`) or replaced"
-    return tuple((id(w), w._version) for w in model.parameters())
+    "Changes whenever a parameter is changed: in place (an optimizer step, `load_state_dict`), replaced, or by a fused optimizer"
+    ps = list(model.parameters())
+    with torch.no_grad(): probes = torch.stack([p.reshape(-1)[::max(1, p.numel() // 16)][:16].float().sum() for p in ps])   # 16 values each
+    return tuple(zip(map(id, ps), (p._version for p in ps), (p.data_ptr() for p in ps), probes.view(torch.int32).tolist()))
 
 FROZEN_SETTINGS = dict(freezing=True,                   # the weights folded in as constants, laid out ahead of time
                        max_autotune=True,               # each matrix product: the fastest kernel here among those `_frozen` is given
@@ -770,7 +799,7 @@ class StaticDecoder(Decoder):
         pos = (real.cumsum(1) - 1).clamp(min=0) if self.padded else torch.arange(T, device=self.device).expand_as(idx)
         self.cache.real.zero_()
         self.next_pos = pos[:, -1:] + 1
-        return self.cache(idx, pos, torch.arange(T, device=self.device), real)
+        with self.linears: return self.cache(idx, pos, torch.arange(T, device=self.device), real)   # the prompt, eagerly
 
     def _next(self, tokens):
         if self.cudagraphs: torch.compiler.cudagraph_mark_step_begin()          # a new replay begins
@@ -781,7 +810,7 @@ class StaticDecoder(Decoder):
         return logits.clone() if self.cudagraphs else logits   # a graph's output lives in memory the next replay reuses
 
 # %% ../nbs/07_sampling.ipynb #f42746cf
-COMPILE_AFTER = {'cpu': 2048, 'cuda': 3300}   # new tokens generated with a model's current weights before `compile='auto'` compiles
+COMPILE_AFTER = {'cpu': 8192, 'cuda': 3300}   # new tokens generated with a model's current weights before `compile='auto'` compiles
 
 def compiled_ready(model:GPT, batch_size:int, max_len:int)->bool:
     "Whether a compiled step of this shape is built, has run (so compiled), and still has the model's weights"
