@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['METHODS', 'SMALL_MODEL', 'main', 'FROZEN_SETTINGS', 'GEMM_BACKENDS', 'FROZEN_ROUNDS', 'COMPILE_AFTER', 'warp_logits',
            'penalize_repeats', 'sample_from', 'exponential_noise', 'SamplingError', 'Sampling', 'top_k_candidates',
-           'sampling_for', 'left_pad', 'PackedLinears', 'packed_linears', 'Decoder', 'Picked', 'decode', 'make_decoder',
-           'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step', 'candidates',
-           'stream_steps', 'stream_text', 'generate_text', 'generation_threads', 'threads_for', 'print_completions',
-           'generate_command', 'StaticDecodeStep', 'frozen_backends', 'static_decode_step', 'cache_slots',
-           'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
+           'sampling_for', 'left_pad', 'PackedLinears', 'packing_speedup', 'packed_linears', 'Decoder', 'Picked',
+           'decode', 'make_decoder', 'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate', 'Candidate',
+           'Step', 'candidates', 'stream_steps', 'stream_text', 'generate_text', 'generation_threads', 'threads_for',
+           'print_completions', 'generate_command', 'StaticDecodeStep', 'frozen_backends', 'static_decode_step',
+           'cache_slots', 'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
 import codecs, statistics, sys, threading, warnings
@@ -192,15 +192,29 @@ class PackedLinears(TorchFunctionMode):
         y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.size(-1)), *packed, 'none', [], '')
         return y.view(*x.shape[:-1], y.size(-1))
 
+def _pack(linears:list)->dict: # id(a weight) -> (its packed copy, the bias or None)
+    with torch.no_grad(): return {id(m.weight): (torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1), m.bias) for m in linears}
+
+def packing_speedup(model:GPT)->float: # the plain products' time over the packed ones': above 1, packing pays
+    "One token's products through every `nn.Linear` of `model` (batch 1), timed plain and packed in turn: once per machine and model"
+    linears, p, c = [m for m in model.modules() if isinstance(m, nn.Linear)], model.lm_head.weight, model.config
+    def measure():
+        packed, xs = _pack(linears), [torch.zeros(1, m.in_features, dtype=m.weight.dtype) for m in linears]
+        def plain(): return [F.linear(x, m.weight, m.bias) for x, m in zip(xs, linears)]
+        def fast(): return [torch.ops.mkldnn._linear_pointwise(x, *packed[id(m.weight)], 'none', [], '') for x, m in zip(xs, linears)]
+        with torch.inference_mode(): rounds = [best_time(plain, reps=1) / best_time(fast, reps=1) for _ in range(5)]
+        return round(statistics.median(rounds), 3)
+    return measured_once(f'packed batch-1 products: {c.n_layer} layers x {c.n_embd}, vocabulary {c.vocab_size}, '
+                         f'{len(linears)} products, {str(p.dtype).removeprefix("torch.")}', measure)
+
 def packed_linears(model:GPT): # the model, in eval mode
-    "The context in which `model`'s products run on packed weights: a `PackedLinears` for a bf16 or float32 model on a CPU, else one that does nothing"
+    "The context in which `model`'s products run on packed weights: a `PackedLinears` where packing pays (a bf16 or float32 model on a CPU), else one that does nothing"
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     plain = all(type(m.weight) in (torch.Tensor, nn.Parameter) for m in linears)   # not sharded (chapter 14), not quantized
     p = model.lm_head.weight
     if (p.device.type != 'cpu' or p.dtype not in (torch.bfloat16, torch.float32) or not plain
-        or not hasattr(torch.ops.mkldnn, '_linear_pointwise')): return nullcontext()
-    with torch.no_grad():                                                 # packed anew: 50-85 ms for GPT-2 124M
-        return PackedLinears({id(m.weight): (torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1), m.bias) for m in linears})
+        or not hasattr(torch.ops.mkldnn, '_linear_pointwise') or packing_speedup(model) <= 1): return nullcontext()
+    return PackedLinears(_pack(linears))                                  # packed anew: 50-85 ms for GPT-2 124M
 
 # %% ../nbs/07_sampling.ipynb #7539a363
 class Decoder:
