@@ -223,6 +223,7 @@ def packed_linears(model:GPT): # the model, in eval mode
 # %% ../nbs/07_sampling.ipynb #7539a363
 class Decoder:
     "A batch being decoded: its tokens so far, its KV cache, and each row's positions and padding"
+    packs = True   # its forwards may run on packed weights (`packed_linears`); a compiled `StaticDecoder`'s do not
     @torch.inference_mode()
     def __init__(self,
                  model:GPT, # the model, in eval mode
@@ -241,7 +242,7 @@ class Decoder:
         _check(isinstance(self.keep, int) and 1 <= self.keep <= self.bs,
                f'overflow_keep must be in [1, block_size={self.bs}], got {overflow_keep}')
         self.size = min(self.bs, T0 + max_new_tokens)                           # the positions a cache must hold
-        self.linears = packed_linears(model) if max_new_tokens >= PACK_AFTER else nullcontext()   # entered around each forward
+        self.linears = packed_linears(model) if self.packs and max_new_tokens >= PACK_AFTER else nullcontext()   # around each forward
         self.cache = self.new_cache() if use_cache else None
 
     def new_cache(self): return self.model.new_kv_cache(self.batch_size, self.size)
@@ -802,7 +803,7 @@ class StaticDecoder(Decoder):
     def __init__(self, model:GPT, prompts, max_new_tokens:int,
                  compile:bool=False, # compile the one-token step (CUDA graphs on GPUs, frozen weights on CPUs)
                  overflow_keep:int=None):
-        self.compile = compile
+        self.compile, self.packs = compile, not compile   # a compiled step has its own packed weights
         super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep)
 
     def new_cache(self):
@@ -822,7 +823,7 @@ class StaticDecoder(Decoder):
     def _next(self, tokens):
         if self.cudagraphs: torch.compiler.cudagraph_mark_step_begin()          # a new replay begins
         slots = torch.full((1,), self.n - 1 - self.base, device=self.device)
-        logits = self.step_fn(tokens[:, None], self.next_pos, slots, self.real_one)
+        with self.linears: logits = self.step_fn(tokens[:, None], self.next_pos, slots, self.real_one)
         self.next_pos = self.next_pos + 1
         if not self.cache.ready: self.cache.ready = True                     # compiled by now (if it compiles); once, not per token
         return logits.clone() if self.cudagraphs else logits   # a graph's output lives in memory the next replay reuses
