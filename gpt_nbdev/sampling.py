@@ -829,7 +829,7 @@ class StaticDecoder(Decoder):
         return logits.clone() if self.cudagraphs else logits   # a graph's output lives in memory the next replay reuses
 
 # %% ../nbs/07_sampling.ipynb #f42746cf
-COMPILE_AFTER = {'cpu': 8192, 'cuda': 3300}   # new tokens generated with a model's current weights before `compile='auto'` compiles
+COMPILE_AFTER = {'cpu': 6144, 'cuda': 3300}   # new tokens generated with a model's current weights before `compile='auto'` compiles
 
 def compiled_ready(model:GPT, batch_size:int, max_len:int)->bool:
     "Whether a compiled step of this shape is built, has run (so compiled), and still has the model's weights"
