@@ -193,12 +193,14 @@ class PackedLinears(TorchFunctionMode):
         y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.size(-1)), *packed, 'none', [], '')
         return y.view(*x.shape[:-1], y.size(-1))
 
+def _linears(model:GPT)->list: return [m for m in model.modules() if isinstance(m, nn.Linear)]   # every product's module
+
 def _pack(linears:list)->dict: # id(a weight) -> (its packed copy, the bias or None)
     with torch.no_grad(): return {id(m.weight): (torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1), m.bias) for m in linears}
 
 def packing_speedup(model:GPT)->float: # the plain products' time over the packed ones': above 1, packing pays
     "One token's products through every `nn.Linear` of `model` (batch 1), timed plain and packed in turn: once per machine and model"
-    linears, p, c = [m for m in model.modules() if isinstance(m, nn.Linear)], model.lm_head.weight, model.config
+    linears, p, c = _linears(model), model.lm_head.weight, model.config
     def measure():
         packed, xs = _pack(linears), [torch.zeros(1, m.in_features, dtype=m.weight.dtype) for m in linears]
         def plain(): return [F.linear(x, m.weight, m.bias) for x, m in zip(xs, linears)]
@@ -215,7 +217,7 @@ def packed_linears(model:GPT): # the model, in eval mode
     p = model.lm_head.weight
     if p.device.type != 'cpu' or p.dtype not in (torch.bfloat16, torch.float32) or not hasattr(torch.ops.mkldnn, '_linear_pointwise'):
         return nullcontext()
-    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    linears = _linears(model)
     plain = all(type(m.weight) in (torch.Tensor, nn.Parameter) for m in linears)   # not sharded (chapter 14), not quantized
     if not plain or packing_speedup(model) <= 1: return nullcontext()
     return PackedLinears(_pack(linears))                                  # packed anew: 50-85 ms for GPT-2 124M
