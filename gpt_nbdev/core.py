@@ -10,7 +10,7 @@ __all__ = ['DEVICES', 'AUTO_DEVICE', 'PRECISIONS', 'TIMINGS', 'GptError', 'fsync
            'unwrap', 'model_device', 'rel_err', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
-import ctypes, errno, fcntl, hashlib, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, ctypes, errno, fcntl, hashlib, inspect, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
 from contextlib import nullcontext
 from pathlib import Path
 import torch
@@ -334,6 +334,7 @@ def command(func):
     def main(argv:list=None): # the command-line arguments; None: `sys.argv[1:]`
         parser = anno_parser(func, prog=func.__name__)
         parser.allow_abbrev = False                                  # --max_iter is not --max_iters
+        _both_ways(parser, func)
         ns = parser.parse_args(argv, namespace=_Namespace())
         given = {k: v for k, v in vars(ns).items() if k not in ('pdb', 'xtra')}   # argparse set only what was given
         try: func(**given)
@@ -345,6 +346,19 @@ def command(func):
     main.__name__, main.__qualname__, main.__doc__, main.__module__ = func.__name__, func.__qualname__, func.__doc__, func.__module__
     main.func = func
     return main
+
+def _both_ways(parser, func):
+    "Give each `bool` flag of `func` its opposite (`--x` and `--no-x`), unless `func` has its own `no_x`"
+    params = inspect.signature(func).parameters
+    for a in list(parser._actions):
+        if a.dest not in params or a.dest.startswith('no_') or f'no_{a.dest}' in params: continue
+        if isinstance(a, argparse._StoreTrueAction): flag, action = f'--no-{a.dest}', 'store_false'
+        elif isinstance(a, argparse._StoreFalseAction): flag, action = f'--{a.dest}', 'store_true'
+        else: continue
+        if flag in parser._option_string_actions: continue
+        parser.add_argument(flag, dest=a.dest, action=action, help=argparse.SUPPRESS)   # shown with its twin:
+        text, default = (a.help or '').partition(' (default:')[::2]
+        a.help = f'{text}; the opposite: {flag}' + (f' (default:{default}' if default else '')
 
 class _Namespace:
     "An argparse namespace whose unset attributes read as `_UNSET`, so that only the flags given reach the function"
