@@ -5,23 +5,21 @@
 # %% auto #0
 __all__ = ['METHODS', 'PACK_AFTER', 'SMALL_MODEL', 'main', 'FROZEN_SETTINGS', 'GEMM_BACKENDS', 'FROZEN_ROUNDS', 'COMPILE_AFTER',
            'warp_logits', 'penalize_repeats', 'sample_from', 'exponential_noise', 'SamplingError', 'Sampling',
-           'top_k_candidates', 'sampling_for', 'left_pad', 'PackedLinears', 'packing_speedup', 'packed_linears',
-           'Decoder', 'Picked', 'decode', 'make_decoder', 'encode_prompt', 'token_text', 'TextStream', 'RowEnds',
-           'generate', 'Candidate', 'Step', 'candidates', 'stream_steps', 'stream_text', 'generate_text',
-           'generation_threads', 'threads_for', 'print_completions', 'generate_command', 'StaticDecodeStep',
-           'frozen_backends', 'static_decode_step', 'cache_slots', 'StaticDecoder', 'compiled_ready', 'compile_pays',
-           'warm_up', 'ready_or_warm_up']
+           'top_k_candidates', 'sampling_for', 'left_pad', 'PackedLinear', 'packing_speedup', 'packed_model', 'Decoder',
+           'Picked', 'decode', 'make_decoder', 'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate',
+           'Candidate', 'Step', 'candidates', 'stream_steps', 'stream_text', 'generate_text', 'generation_threads',
+           'threads_for', 'print_completions', 'generate_command', 'StaticDecodeStep', 'frozen_backends',
+           'static_decode_step', 'cache_slots', 'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up',
+           'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
-import codecs, statistics, sys, threading, warnings
-from contextlib import nullcontext
+import codecs, copy, statistics, sys, threading, warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from fastcore.script import store_true
@@ -182,21 +180,19 @@ def left_pad(
     return tokens.to(device), mask.to(device)
 
 # %% ../nbs/07_sampling.ipynb #54817de0
-class PackedLinears(TorchFunctionMode):
-    "While active (in the thread that entered it), `F.linear` on one of `weights` runs oneDNN's product on its packed copy"
-    def __init__(self, weights:dict): # id(a weight) -> (its packed copy, the bias or None)
-        super().__init__(); self.weights = weights
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        packed = self.weights.get(id(args[1])) if func is F.linear and len(args) > 1 else None
-        if packed is None: return func(*args, **(kwargs or {}))
-        x = args[0]
-        y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.size(-1)), *packed, 'none', [], '')
+class PackedLinear(nn.Module):
+    "An `nn.Linear`'s product with its weight packed for oneDNN (`weight` and `bias` stay the layer's own tensors)"
+    def __init__(self, linear:nn.Linear, packed:torch.Tensor): # the layer, and its weight packed (`_pack`)
+        super().__init__()
+        self.weight, self.bias, self.packed = linear.weight, linear.bias, packed
+    def forward(self, x:torch.Tensor)->torch.Tensor:
+        y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.size(-1)), self.packed, self.bias, 'none', [], '')
         return y.view(*x.shape[:-1], y.size(-1))
 
 def _linears(model:GPT)->list: return [m for m in model.modules() if isinstance(m, nn.Linear)]   # every product's module
 
-def _pack(linears:list)->dict: # id(a weight) -> (its packed copy, the bias or None)
-    with torch.no_grad(): return {id(m.weight): (torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1), m.bias) for m in linears}
+def _pack(linears:list)->dict: # id(a weight) -> its packed copy
+    with torch.no_grad(): return {id(m.weight): torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1) for m in linears}
 
 def packing_speedup(model:GPT)->float: # the plain products' time over the packed ones': above 1, packing pays
     "One token's products through every `nn.Linear` of `model` (batch 1), timed plain and packed in turn: once per machine and model"
@@ -204,7 +200,7 @@ def packing_speedup(model:GPT)->float: # the plain products' time over the packe
     def measure():
         packed, xs = _pack(linears), [torch.zeros(1, m.in_features, dtype=m.weight.dtype) for m in linears]
         def plain(): return [F.linear(x, m.weight, m.bias) for x, m in zip(xs, linears)]
-        def fast(): return [torch.ops.mkldnn._linear_pointwise(x, *packed[id(m.weight)], 'none', [], '') for x, m in zip(xs, linears)]
+        def fast(): return [torch.ops.mkldnn._linear_pointwise(x, packed[id(m.weight)], m.bias, 'none', [], '') for x, m in zip(xs, linears)]
         with torch.inference_mode(): rounds = [best_time(plain, reps=1) / best_time(fast, reps=1) for _ in range(5)]
         return round(statistics.median(rounds), 3)
     return measured_once(f'packed batch-1 products: {c.n_layer} layers x {c.n_embd}, vocabulary {c.vocab_size}, '
@@ -212,20 +208,26 @@ def packing_speedup(model:GPT)->float: # the plain products' time over the packe
 
 PACK_AFTER = 16   # new tokens a call must ask for before its decoder packs the weights (packing costs about 13 tokens' saving)
 
-def packed_linears(model:GPT): # the model, in eval mode
-    "The context in which `model`'s products run on packed weights: a `PackedLinears` where packing pays (a bf16 or float32 model on a CPU), else one that does nothing"
+def packed_model(model:GPT)->GPT: # the model, in eval mode
+    "`model` with its products on packed weights where that pays (a bf16 or float32 model on a CPU): a copy of its modules, sharing its tensors; else `model` itself"
     p = model.lm_head.weight
     if p.device.type != 'cpu' or p.dtype not in (torch.bfloat16, torch.float32) or not hasattr(torch.ops.mkldnn, '_linear_pointwise'):
-        return nullcontext()
+        return model
     linears = _linears(model)
     plain = all(type(m.weight) in (torch.Tensor, nn.Parameter) for m in linears)   # not sharded (chapter 14), not quantized
-    if not plain or packing_speedup(model) <= 1: return nullcontext()
-    return PackedLinears(_pack(linears))                                  # packed anew: 50-85 ms for GPT-2 124M
+    if not plain or packing_speedup(model) <= 1: return model
+    packed = _pack(linears)                                                # packed anew: 50-85 ms for GPT-2 124M
+    def rebuilt(module):
+        if isinstance(module, nn.Linear): return PackedLinear(module, packed[id(module.weight)])
+        clone = copy.copy(module)                                          # its parameters and buffers: the same tensors
+        clone._modules = {name: rebuilt(child) for name, child in module._modules.items()}
+        return clone
+    return rebuilt(model)
 
 # %% ../nbs/07_sampling.ipynb #7539a363
 class Decoder:
     "A batch being decoded: its tokens so far, its KV cache, and each row's positions and padding"
-    packs = True   # its forwards may run on packed weights (`packed_linears`); a compiled `StaticDecoder`'s do not
+    packs = True   # its forwards may run on packed weights (`packed_model`); a compiled `StaticDecoder`'s do not
     @torch.inference_mode()
     def __init__(self,
                  model:GPT, # the model, in eval mode
@@ -244,7 +246,7 @@ class Decoder:
         _check(isinstance(self.keep, int) and 1 <= self.keep <= self.bs,
                f'overflow_keep must be in [1, block_size={self.bs}], got {overflow_keep}')
         self.size = min(self.bs, T0 + max_new_tokens)                           # the positions a cache must hold
-        self.linears = packed_linears(model) if self.packs and max_new_tokens >= PACK_AFTER else nullcontext()   # around each forward
+        self.net = packed_model(model) if self.packs and max_new_tokens >= PACK_AFTER else model   # what each forward runs
         self.cache = self.new_cache() if use_cache else None
 
     def new_cache(self): return self.model.new_kv_cache(self.batch_size, self.size)
@@ -261,7 +263,7 @@ def _encode(self:Decoder, start:int)->torch.Tensor:
     pos = (real.cumsum(1) - 1).clamp(min=0) if self.padded else None
     self.base = start                                     # the column of cache slot 0
     if self.cache is not None: self.cache.reset()
-    with self.linears: logits = self.model(idx, kv_cache=self.cache, pos=pos, attention_mask=real if self.padded else None)[0][:, -1]
+    logits = self.net(idx, kv_cache=self.cache, pos=pos, attention_mask=real if self.padded else None)[0][:, -1]
     if pos is not None: self.next_pos = pos[:, -1:] + 1
     return logits
 
@@ -294,10 +296,8 @@ def step(self:Decoder,
 @patch
 def _next(self:Decoder, tokens:torch.Tensor)->torch.Tensor:
     "The logits after one token per row, through the cache"
-    with self.linears:
-        if not self.padded: return self.model(tokens[:, None], kv_cache=self.cache)[0][:, -1]
-        logits = self.model(tokens[:, None], kv_cache=self.cache, pos=self.next_pos,
-                            attention_mask=self.mask[:, self.base:self.n])[0][:, -1]
+    if not self.padded: return self.net(tokens[:, None], kv_cache=self.cache)[0][:, -1]
+    logits = self.net(tokens[:, None], kv_cache=self.cache, pos=self.next_pos, attention_mask=self.mask[:, self.base:self.n])[0][:, -1]
     self.next_pos = self.next_pos + 1
     return logits
 
@@ -809,7 +809,9 @@ class StaticDecoder(Decoder):
         super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep)
 
     def new_cache(self):
-        cache, self.step_fn = static_decode_step(self.model, self.batch_size, cache_slots(self.model, self.size), self.compile)
+        slots = cache_slots(self.model, self.size)
+        if self.net is self.model: cache, self.step_fn = static_decode_step(self.model, self.batch_size, slots, self.compile)
+        else: cache = self.step_fn = StaticDecodeStep(self.net, self.batch_size, slots)   # eager, on packed weights
         self.cudagraphs = self.compile and self.device.type == 'cuda'   # then each step is a graph replay
         self.real_one = torch.ones(self.batch_size, 1, dtype=torch.bool, device=self.device)   # a new token is real
         return cache
@@ -820,12 +822,12 @@ class StaticDecoder(Decoder):
         pos = (real.cumsum(1) - 1).clamp(min=0) if self.padded else torch.arange(T, device=self.device).expand_as(idx)
         self.cache.real.zero_()
         self.next_pos = pos[:, -1:] + 1
-        with self.linears: return self.cache(idx, pos, torch.arange(T, device=self.device), real)   # the prompt, eagerly
+        return self.cache(idx, pos, torch.arange(T, device=self.device), real)   # the prompt, eagerly
 
     def _next(self, tokens):
         if self.cudagraphs: torch.compiler.cudagraph_mark_step_begin()          # a new replay begins
         slots = torch.full((1,), self.n - 1 - self.base, device=self.device)
-        with self.linears: logits = self.step_fn(tokens[:, None], self.next_pos, slots, self.real_one)
+        logits = self.step_fn(tokens[:, None], self.next_pos, slots, self.real_one)
         self.next_pos = self.next_pos + 1
         if not self.cache.ready: self.cache.ready = True                     # compiled by now (if it compiles); once, not per token
         return logits.clone() if self.cudagraphs else logits   # a graph's output lives in memory the next replay reuses
