@@ -21,21 +21,12 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from gpt_nbdev.core import cpu_has_bf16, resolve_dtype, keep_freed_memory
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.run import TrainConfig, read_metrics, peak_tflops
+from gpt_nbdev.run import TrainConfig, read_metrics, peak_tflops, matmul_tflops
 from gpt_nbdev.trainer import train, forward_backward, estimate_loss
 from gpt_nbdev.data import TokenLoader
-from _common import machine, load, sync
+from _common import machine, load
 
 REPO = Path(__file__).resolve().parents[1]
-
-def matmul_tflops(dtype, n=2048, reps=10, device='cpu')->float:
-    "Measured throughput of an n x n x n matmul: the peak we state for MFU on a CPU"
-    a, b = (torch.randn(n, n, dtype=dtype, device=device) for _ in range(2))
-    for _ in range(3): a @ b
-    sync(device); t = time.perf_counter()
-    for _ in range(reps): a @ b
-    sync(device)
-    return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e12
 
 # ---------------------------------------------------------------------------------------------------------- throughput
 V, T, B, L, H, C = 50304, 256, 8, 6, 6, 384

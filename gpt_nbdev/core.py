@@ -6,8 +6,8 @@
 __all__ = ['DEVICES', 'AUTO_DEVICE', 'PRECISIONS', 'TIMINGS', 'GptError', 'fsync_dir', 'atomic_write', 'write_json',
            'file_sha256', 'DiskFull', 'disk_full', 'FolderLocked', 'FolderLock', 'cache_dir', 'unreachable',
            'DownloadError', 'download', 'resolve_device', 'cpu_has_bf16', 'fast_dtype', 'best_time', 'measured_once',
-           'bf16_speedup', 'fastest', 'resolve_dtype', 'autocast', 'sum_dtype', 'keep_freed_memory', 'eval_mode',
-           'unwrap', 'model_device', 'rel_err', 'command']
+           'fastest_seen', 'bf16_speedup', 'fastest', 'resolve_dtype', 'autocast', 'sum_dtype', 'keep_freed_memory',
+           'eval_mode', 'unwrap', 'model_device', 'rel_err', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
 import argparse, ctypes, errno, fcntl, hashlib, inspect, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
@@ -214,20 +214,32 @@ def best_time(fn, # the work, called with no arguments
 
 TIMINGS = 'timings.json'   # in the cache folder: what was measured on this machine, by CPU, torch version, threads and work
 
+def _timings(work:str)->tuple: # (the cache's key for `work` on this CPU, torch and thread count; the cache's contents)
+    try: cache = json.loads((cache_dir() / TIMINGS).read_text())
+    except (OSError, ValueError): cache = {}
+    return f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | {work}", cache
+
+def _keep(cache:dict):
+    try: write_json(cache_dir() / TIMINGS, cache)
+    except OSError: pass                                       # a read-only home: measure again next time
+
 def measured_once(
     work:str, # what is measured, as the cache knows it: e.g. 'train <the model's config> 12x64'
     measure, # measure() -> the answer (a number or a name), from timings of `work` on this machine
 ):
     "The answer `measure` gives for `work` on this CPU: measured once, then read from the cache (per CPU, torch version and thread count)"
-    key = f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | {work}"
-    f = cache_dir() / TIMINGS
-    try: cache = json.loads(f.read_text())
-    except (OSError, ValueError): cache = {}
-    if key not in cache:
-        cache[key] = measure()
-        try: write_json(f, cache)
-        except OSError: pass                                   # a read-only home: measure again next time
+    key, cache = _timings(work)
+    if key not in cache: cache[key] = measure(); _keep(cache)
     return cache[key]
+
+def fastest_seen(
+    work:str, # what was measured, as the cache knows it: e.g. 'matmul 1024^3 bfloat16'
+    rate:float, # how fast it went just now (higher is faster)
+)->float:
+    "The highest rate `work` has reached on this CPU, this one included: kept in the cache, so a busy moment never lowers it"
+    key, cache = _timings(work)
+    if rate > cache.get(key, 0): cache[key] = rate; _keep(cache)
+    return max(rate, cache[key])
 
 def bf16_speedup(
     work:str, # what is timed, as the cache knows it

@@ -6,18 +6,18 @@
 __all__ = ['PREPARE_ON', 'QUICKSTART_MODEL', 'TYPE_RULES', 'OPTIMIZERS', 'CHOICES', 'MAX_INT', 'LIMITS', 'ACTIONS', 'MACHINE',
            'MAY_CHANGE', 'METRICS', 'PEAK_TFLOPS', 'TRAIN_LOG', 'RECORD', 'TrainError', 'Diverged', 'TrainConfig',
            'check_types', 'check_config', 'convert_setting', 'load_config', 'given_settings', 'resume_settings',
-           'epoch_steps', 'precision', 'read_metrics', 'losses', 'open_metrics', 'peak_tflops', 'mfu', 'fmt_tokens',
-           'Progress', 'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample', 'RunLog', 'finish_run',
-           'cli_flags']
+           'epoch_steps', 'precision', 'read_metrics', 'losses', 'open_metrics', 'matmul_tflops', 'peak_tflops', 'mfu',
+           'fmt_tokens', 'Progress', 'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample', 'RunLog',
+           'finish_run', 'cli_flags']
 
 # %% ../nbs/10_run.ipynb #1989dcef
-import difflib, json, math, shutil, sys
+import difflib, json, math, shutil, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import torch
 import yaml
 from tqdm import tqdm
-from .core import GptError, PRECISIONS, atomic_write, eval_mode, resolve_dtype, fast_dtype
+from .core import GptError, PRECISIONS, atomic_write, eval_mode, resolve_dtype, fast_dtype, fastest_seen
 from .block import NORMS, MLPS
 from .model import GPT, GPTConfig, POS_EMBS, auto_speedup
 from .data import tokenizer_for
@@ -98,7 +98,7 @@ class TrainConfig:
     eval_hellaswag_every:int=0 # HellaSwag accuracy every this many steps (0: never)
     hellaswag_path:str=None # a HellaSwag .jsonl file (default: the official validation set, downloaded once)
     hellaswag_limit:int=None # evaluate only the first this many HellaSwag examples
-    peak_tflops:float=None # the accelerator's peak TFLOP/s for MFU (default: known GPUs in bf16; n/a on CPU)
+    peak_tflops:float=None # the peak TFLOP/s for MFU (default: known GPUs in bf16; on a CPU, its measured matrix-product rate)
     progress:bool=True # a progress bar on a terminal, else a line every log_interval steps (--no-progress: neither)
 
     def __post_init__(self): check_config(self)
@@ -291,9 +291,23 @@ def open_metrics(out_dir, resume_at:int=None, into=None):
 # %% ../nbs/10_run.ipynb #b5a6c668
 PEAK_TFLOPS = {'H100 PCIe': 756, 'H100 80GB HBM3': 989, 'H200': 989, 'A100': 312}   # dense bf16/fp16 tensor-core peaks
 
+def matmul_tflops(dtype:torch.dtype, # the precision of the product
+                  n:int=2048, reps:int=10, # an n x n x n product, timed `reps` times after 3 untimed
+                  device='cpu')->float:
+    "TFLOP/s of an n x n x n matrix product in `dtype` on `device`, timed now"
+    a, b = (torch.randn(n, n, dtype=dtype, device=device) for _ in range(2))
+    sync = torch.cuda.synchronize if torch.device(device).type == 'cuda' else (lambda: None)
+    for _ in range(3): a @ b
+    sync(); t = time.perf_counter()
+    for _ in range(reps): a @ b
+    sync()
+    return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e12
+
 def peak_tflops(device:torch.device, dtype:torch.dtype, given:float=None)->float:
-    "The peak TFLOP/s to compute MFU against: `given`, else a known GPU's 16-bit peak, else None"
+    "The peak TFLOP/s to compute MFU against: `given`, else a known GPU's 16-bit peak, else a CPU's measured matmul rate, else None"
     if given: return float(given)
+    if device.type == 'cpu' and dtype in (torch.float32, torch.bfloat16):
+        return fastest_seen(f'matmul 1024^3 {str(dtype).removeprefix("torch.")}', matmul_tflops(dtype, n=1024, reps=5))
     if device.type != 'cuda' or dtype not in (torch.bfloat16, torch.float16): return None
     name = torch.cuda.get_device_name(device)
     return next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
