@@ -219,7 +219,7 @@ def _timings(work:str)->tuple: # (the cache's key for `work` on this CPU, torch 
     except (OSError, ValueError): cache = {}
     return f"{_cpu_name()} | torch {torch.__version__} | {torch.get_num_threads()} threads | {work}", cache
 
-def _keep(cache:dict):
+def _keep_timings(cache:dict):
     try: write_json(cache_dir() / TIMINGS, cache)
     except OSError: pass                                       # a read-only home: measure again next time
 
@@ -229,7 +229,7 @@ def measured_once(
 ):
     "The answer `measure` gives for `work` on this CPU: measured once, then read from the cache (per CPU, torch version and thread count)"
     key, cache = _timings(work)
-    if key not in cache: cache[key] = measure(); _keep(cache)
+    if key not in cache: cache[key] = measure(); _keep_timings(cache)
     return cache[key]
 
 def fastest_seen(
@@ -238,8 +238,9 @@ def fastest_seen(
 )->float:
     "The highest rate `work` has reached on this CPU, this one included: kept in the cache, so a busy moment never lowers it"
     key, cache = _timings(work)
-    if rate > cache.get(key, 0): cache[key] = rate; _keep(cache)
-    return max(rate, cache[key])
+    best = max(rate, cache.get(key, rate))
+    if cache.get(key) != best: cache[key] = best; _keep_timings(cache)
+    return best
 
 def bf16_speedup(
     work:str, # what is timed, as the cache knows it
