@@ -805,8 +805,11 @@ class StaticDecoder(Decoder):
     def __init__(self, model:GPT, prompts, max_new_tokens:int,
                  compile:bool=False, # compile the one-token step (CUDA graphs on GPUs, frozen weights on CPUs)
                  overflow_keep:int=None):
-        self.compile, self.packs = compile, not compile   # a compiled step has its own packed weights
+        self.compile = compile
         super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep)
+
+    @property
+    def packs(self)->bool: return not self.compile   # a compiled step has its own packed weights
 
     def new_cache(self):
         slots = cache_slots(self.model, self.size)
