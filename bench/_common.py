@@ -2,6 +2,7 @@
 (they run as `python bench/x.py`, so this folder is on the import path)."""
 import os, platform, subprocess
 import torch
+from gpt_nbdev.core import usable_cores
 
 def cpu_name()->str:
     "The CPU's model name (lscpu), or what platform knows"
@@ -13,7 +14,7 @@ def machine(device=None)->str:
     "One line: the device (a GPU's name, else the CPU's), cores and threads, Python and torch"
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     name = torch.cuda.get_device_name(device) if device.type == 'cuda' else cpu_name()
-    return (f'{name}, {len(os.sched_getaffinity(0))} cores, {torch.get_num_threads()} threads, Python {platform.python_version()}, '
+    return (f'{name}, {usable_cores()} cores, {torch.get_num_threads()} threads, Python {platform.python_version()}, '
             f'torch {torch.__version__}')
 
 def load()->str: return 'load average %.2f %.2f %.2f' % os.getloadavg()

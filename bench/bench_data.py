@@ -17,6 +17,7 @@ import torch
 from gpt_nbdev.data import TokenLoader, assign_splits, encode_batches, prepare, text_pieces
 from gpt_nbdev.tokenizers import GPT2_URLS, get_tokenizer, tiktoken_cached
 from _common import machine, load
+from gpt_nbdev.core import usable_cores
 
 REPO = Path(__file__).resolve().parents[1]
 H100_GPT2_TOKENS_PER_S = 468_000   # llm.c, GPT-2 124M on 8xH100, per GPU (see shared/REFERENCES.md)
@@ -70,7 +71,7 @@ def scale(args):
     import tiktoken
     from gpt_nbdev.data import encode_batches, assign_splits, HFSource
     from gpt_nbdev.tokenizers import train_bpe, bpe_ranks, save_bpe, bpe_encoding
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     print(f"machine: {machine('cpu')}, {load()} at start")
     text = Path(args.text).read_text(encoding='utf-8')
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,7 +145,7 @@ def main():
     if args.scale:
         if '--mb' not in sys.argv: args.mb = 300
         return scale(args)
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()
     text = Path(args.text).read_text(encoding='utf-8')
     reps = int(np.ceil(args.mb * 1e6 / len(text.encode())))
     print(f"machine: {machine('cpu')}, {load()} at start")

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['DEVICES', 'AUTO_DEVICE', 'PRECISIONS', 'TIMINGS', 'GptError', 'fsync_dir', 'atomic_write', 'write_json',
            'file_sha256', 'DiskFull', 'disk_full', 'FolderLocked', 'FolderLock', 'cache_dir', 'unreachable',
-           'DownloadError', 'download', 'resolve_device', 'cpu_has_bf16', 'fast_dtype', 'best_time', 'measured_once',
-           'fastest_seen', 'bf16_speedup', 'fastest', 'resolve_dtype', 'autocast', 'sum_dtype', 'keep_freed_memory',
-           'eval_mode', 'unwrap', 'model_device', 'rel_err', 'command']
+           'DownloadError', 'download', 'resolve_device', 'usable_cores', 'cpu_has_bf16', 'fast_dtype', 'best_time',
+           'measured_once', 'fastest_seen', 'bf16_speedup', 'fastest', 'resolve_dtype', 'autocast', 'sum_dtype',
+           'keep_freed_memory', 'eval_mode', 'unwrap', 'model_device', 'rel_err', 'closest_match', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
-import argparse, ctypes, errno, fcntl, hashlib, inspect, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, ctypes, difflib, errno, fcntl, hashlib, inspect, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
 from contextlib import nullcontext
 from pathlib import Path
 import torch
@@ -184,6 +184,11 @@ def resolve_device(
                                   f'use another device, or start at most {n} processes per machine')
     return torch.device('cuda', index)
 
+# %% ../nbs/00_core.ipynb #600b3d85
+def usable_cores()->int:
+    "The CPU cores this process may run on"
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
 # %% ../nbs/00_core.ipynb #91e172b9
 PRECISIONS = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}   # by the names flags use
 
@@ -342,13 +347,22 @@ def rel_err(a:torch.Tensor, b:torch.Tensor)->float:
 # %% ../nbs/00_core.ipynb #7d58014a
 _UNSET = object()
 
+def closest_match(word:str, # what the user typed: a flag, a setting's name
+                  choices, # the names it may be a misspelling of
+                 )->str: # the most similar of `choices` (difflib's ratio at least 0.6), or None
+    "The name in `choices` that `word` most likely misspells, if any: for the 'did you mean' of an error message"
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return close[0] if close else None
+
 def command(func):
     "`func` as a command line: `main(argv=None)` parses `argv` (default: the process's) and calls `func` with the flags given"
     def main(argv:list=None): # the command-line arguments; None: `sys.argv[1:]`
-        parser = anno_parser(func, prog=func.__name__)
+        parser = anno_parser(func)                                   # prog: argparse's default, the program run
         parser.allow_abbrev = False                                  # --max_iter is not --max_iters
+        parser.error = lambda message: parser.exit(2, f'error: {message}: see {parser.prog} --help\n')   # no usage block
         _both_ways(parser, func)
-        ns = parser.parse_args(argv, namespace=_Namespace())
+        ns, unknown = parser.parse_known_args(argv, namespace=_Namespace())
+        if unknown: parser.error(_unrecognized(parser, unknown))
         given = {k: v for k, v in vars(ns).items() if k not in ('pdb', 'xtra')}   # argparse set only what was given
         try: func(**given)
         except GptError as e:
@@ -360,18 +374,31 @@ def command(func):
     main.func = func
     return main
 
+def _unrecognized(parser, unknown:list)->str:
+    "argparse's message for arguments no flag takes, naming the closest flag of each misspelt one"
+    flags = [f for f, a in parser._option_string_actions.items() if a.dest not in ('pdb', 'xtra')]   # not fastcore's own
+    misspelt = [w.partition('=')[0] for w in unknown if w.startswith('-') and not _is_number(w)]
+    close = list(dict.fromkeys(m for w in misspelt if (m := closest_match(w, flags))))
+    return f"unrecognized arguments: {' '.join(unknown)}" + (f" (did you mean {', '.join(close)}?)" if close else '')
+
+def _is_number(word:str)->bool:
+    try: float(word); return True
+    except ValueError: return False
+
 def _both_ways(parser, func):
     "Give each `bool` flag of `func` its opposite (`--x` and `--no-x`), unless `func` has its own `no_x`"
     params = inspect.signature(func).parameters
     for a in list(parser._actions):
         if a.dest not in params or a.dest.startswith('no_') or f'no_{a.dest}' in params: continue
-        if isinstance(a, argparse._StoreTrueAction): flag, action = f'--no-{a.dest}', 'store_false'
-        elif isinstance(a, argparse._StoreFalseAction): flag, action = f'--{a.dest}', 'store_true'
+        if isinstance(a, argparse._StoreTrueAction): flag, action = f'--no-{a.dest}', 'store_false'       # shown: --x
+        elif isinstance(a, argparse._StoreFalseAction): flag, action = f'--{a.dest}', 'store_true'        # shown: --no-x
         else: continue
         if flag in parser._option_string_actions: continue
         parser.add_argument(flag, dest=a.dest, action=action, help=argparse.SUPPRESS)   # shown with its twin:
-        text, default = (a.help or '').partition(' (default:')[::2]
-        a.help = f'{text}; the opposite: {flag}' + (f' (default:{default}' if default else '')
+        text = (a.help or '').partition(' (default:')[0]                # the parameter's docment: what `--x` does
+        if params[a.dest].default is None: a.help = f'{text} (the opposite: {flag})'   # neither: its docment says
+        elif action == 'store_false': a.help = f'{text} (off by default; {flag} switches it off)'
+        else: a.help = f'switch off: {text} (on by default; {flag} switches it on)'
 
 class _Namespace:
     "An argparse namespace whose unset attributes read as `_UNSET`, so that only the flags given reach the function"

@@ -24,7 +24,7 @@ import torch
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from tqdm import tqdm
-from .core import GptError, FolderLock, file_sha256, fsync_dir, write_json, unreachable, command
+from .core import GptError, FolderLock, file_sha256, fsync_dir, write_json, unreachable, command, usable_cores
 from .tokenizers import TOKENIZERS, BPE_FILE, bytes_encoding, get_tokenizer, train_bpe, bpe_ranks, save_bpe
 
 # %% ../nbs/05_data.ipynb #975d49ce
@@ -649,13 +649,14 @@ def tokenizer_for(
     return enc
 
 # %% ../nbs/05_data.ipynb #261bf09c
-def _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors)->tuple:
+def _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors, num_proc)->tuple:
     "(the vocabulary size, the token dtype) for `prepare`'s arguments, or a `DataError` naming the bad one"
     vocab = _vocab_size(tokenizer, vocab_size)
     dtype = _dtype_for(vocab, dtype)
     if not 0 <= val_fraction < 1: raise DataError(f"val_fraction={val_fraction} must be at least 0 and below 1")
-    for k, v in dict(max_docs=max_docs, max_tokens=max_tokens).items():
-        if v is not None and v < 1: raise DataError(f"{k}={v} must be at least 1 (or None for no limit)")
+    for k, v, unset in (('max_docs', max_docs, 'no limit'), ('max_tokens', max_tokens, 'no limit'),
+                        ('num_proc', num_proc, 'all cores')):
+        if v is not None and v < 1: raise DataError(f"{k}={v} must be at least 1 (leave it out for {unset})")
     if encoding_errors not in ('strict', 'replace'): raise DataError(f"encoding_errors={encoding_errors!r}: use 'strict' or 'replace'")
     return vocab, dtype
 
@@ -747,6 +748,18 @@ def _partial_folder(out:Path):
                                                           f"run the same command again to prepare it") from None
             raise
 
+# %% ../nbs/05_data.ipynb #2b979404
+@contextmanager
+def _new_parents_undone(out:Path):
+    "Within `with`: if the block fails, the folders above `out` that did not exist before it are removed (if empty)"
+    new = [p for p in Path(out).absolute().parents if not p.exists()]     # the deepest first
+    try: yield
+    except BaseException:
+        for p in new:
+            try: p.rmdir()
+            except OSError: break                                         # not empty (or gone): it and those above stay
+        raise
+
 # %% ../nbs/05_data.ipynb #80ff6f01
 def _write_tokens(f, tokens:np.ndarray):
     "Append `tokens` to the open file `f`"
@@ -762,6 +775,10 @@ def _cap(train, val, lengths, is_val, remaining:int):
     return cut(train, ~is_val), cut(val, is_val), keep[keep > 0], is_val[keep > 0]
 
 # %% ../nbs/05_data.ipynb #76bbae7e
+def _text_bytes(enc, tokens:np.ndarray)->int:
+    "How many bytes of text `tokens` encode (end-of-text tokens are no text)"
+    return len(enc.decode_bytes(tokens[tokens != enc.eot_token].tolist()))
+
 def _write_splits(pairs, tmp:Path, tokenizer, dtype, num_proc, max_tokens, bar)->dict:
     "Encode `pairs` into `tmp/train.bin` and `tmp/val.bin` (written as `*.partial`, renamed when complete); the counts"
     n = dict(train_tokens=0, val_tokens=0, train_docs=0, val_docs=0, text_bytes=0, max_token=0)
@@ -770,14 +787,18 @@ def _write_splits(pairs, tmp:Path, tokenizer, dtype, num_proc, max_tokens, bar)-
         batches = encode_batches(pairs, tokenizer, tmp, dtype, num_proc)
         try:
             for train, val, lengths, is_val, nbytes in batches:
+                bar.update(nbytes)                                      # text read
                 used = n['train_tokens'] + n['val_tokens']
                 last = max_tokens is not None and used + lengths.sum() >= max_tokens
-                if last: train, val, lengths, is_val = _cap(train, val, lengths, is_val, max_tokens - used)
+                if last:
+                    train, val, lengths, is_val = _cap(train, val, lengths, is_val, max_tokens - used)
+                    enc = get_tokenizer(tokenizer, tmp)
+                    nbytes = _text_bytes(enc, train) + _text_bytes(enc, val)   # the text of the tokens kept
                 _write_tokens(ft, train); _write_tokens(fv, val)
                 n['train_tokens'] += len(train); n['val_tokens'] += len(val)
                 n['val_docs'] += int(is_val.sum()); n['train_docs'] += int((~is_val).sum()); n['text_bytes'] += nbytes
                 n['max_token'] = max(n['max_token'], *(int(t.max()) for t in (train, val) if len(t)))
-                bar.update(nbytes); bar.set_postfix(tokens=f"{n['train_tokens'] + n['val_tokens']:,}", refresh=False)
+                bar.set_postfix(tokens=f"{n['train_tokens'] + n['val_tokens']:,}", refresh=False)
                 if last: break
         finally: batches.close()      # stops the worker processes
         for f in (ft, fv): f.flush(); os.fsync(f.fileno())
@@ -801,8 +822,9 @@ def _in_thread(f):
 def _num_proc(src, tokenizer:str, num_proc)->int:
     "All cores, unless `num_proc` says otherwise, or the tokenizer is `bytes` or the corpus small (then 1)"
     if num_proc is not None: return num_proc
-    return 1 if tokenizer == 'bytes' or (src.nbytes or 1 << 40) < SMALL_CORPUS else len(os.sched_getaffinity(0))
+    return 1 if tokenizer == 'bytes' or (src.nbytes or 1 << 40) < SMALL_CORPUS else usable_cores()
 
+# %% ../nbs/05_data.ipynb #8c17bef1
 def _tokenize_into(tmp:Path, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)->tuple:
     "Train the BPE if asked, then write `tmp/train.bin` and `tmp/val.bin`: (the tokenizer, the counts and the kind of split)"
     if tokenizer == 'bpe':
@@ -852,17 +874,17 @@ def prepare(
     max_docs:int=None, # keep only the first documents
     max_tokens:int=None, # stop after this many tokens (train and validation together)
     seed:int=0, # chooses the validation documents
-    num_proc:int=None, # processes that tokenize; None: all cores (one for 'bytes' or a small local corpus)
+    num_proc:int=None, # processes that tokenize (default: all cores; one for 'bytes' or a small local corpus)
     progress:bool=True, # show a progress bar
     dtype:str=None, # 'uint16' or 'uint32'; None: the smallest that holds the vocabulary
     encoding_errors:str='strict', # bytes that are not UTF-8: 'strict' refuses them, 'replace' replaces them with U+FFFD
     bpe_sample_bytes:int=100_000_000, # a 'bpe' tokenizer learns from the first this many bytes of training documents
-    root='data', # the parent of `out_dir` when `out_dir` is None
-    shard_tokens:int=None, # write shards of this many tokens, resumably (`prepare_shards`); None: one train.bin, or shards of 100M tokens for a web-scale source (fineweb-edu)
-    val_tokens:int=None, # with shards: validation stops growing at this many tokens (None: 10M)
+    root='data', # the parent of `out_dir` when no `out_dir` is given
+    shard_tokens:int=None, # write shards of this many tokens, resumably (`prepare_shards`; default: one train.bin, or 100M-token shards for fineweb-edu)
+    val_tokens:int=None, # with shards: validation stops growing at this many tokens (default: 10M)
 )->Path: # the prepared directory
     "Tokenize `source` into `train.bin`, `val.bin` and `meta.json` (and `bpe.tiktoken`), atomically; a no-op if already done"
-    vocab, dtype = _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors)
+    vocab, dtype = _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors, num_proc)
     src = as_source(source, encoding_errors)
     if shard_tokens is not None or web_scale(src):
         return prepare_shards(src, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens, seed, num_proc,
@@ -874,7 +896,7 @@ def prepare(
     out = Path(out_dir) if out_dir is not None else _default_out(root, src, tokenizer, vocab, settings)
     if _finished(out, settings): return out
     pairs = lambda: split_documents(_documents(src, text_field, max_docs), val_fraction, seed)
-    with _partial_folder(out) as tmp:
+    with _new_parents_undone(out), _partial_folder(out) as tmp:
         enc, n = _tokenize_into(tmp, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)
         _publish(tmp, out, settings, _meta(enc, n, src, tokenizer, dtype, settings, text_field))
     return out
@@ -1057,10 +1079,10 @@ def _finish(work:Path, out:Path, settings:dict, meta:dict):
     _publish(work, out, settings, meta)
 
 # %% ../nbs/05_data.ipynb #bf5e2d37
-def _shard_plan(source, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens, seed, dtype, encoding_errors,
-                bpe_sample_bytes, root, shard_tokens, val_tokens)->tuple:   # (the defaults are `prepare_shards`')
+def _shard_plan(source, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens, seed, num_proc, dtype,
+                encoding_errors, bpe_sample_bytes, root, shard_tokens, val_tokens)->tuple:   # (the defaults are `prepare_shards`')
     "(source, vocabulary size, dtype, settings, out_dir) of a sharded preparation; a `DataError` for a bad argument"
-    vocab, dtype = _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors)
+    vocab, dtype = _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors, num_proc)
     val_tokens = VAL_TOKENS if val_tokens is None else val_tokens
     for k, v, least in (('shard_tokens', shard_tokens, 1), ('val_tokens', val_tokens, 0)):
         if not (_is_count(v) and v >= least): raise DataError(f"{k}={v} must be an integer >= {least}")
@@ -1079,25 +1101,26 @@ def prepare_shards(
     max_docs:int=None, # keep only the first documents
     max_tokens:int=None, # stop after this many tokens (train and validation together)
     seed:int=0, # chooses the validation documents
-    num_proc:int=None, # processes that tokenize; None: all cores (one for 'bytes')
+    num_proc:int=None, # processes that tokenize (default: all cores; one for 'bytes' or a small local corpus)
     progress:bool=True, # print progress lines
     dtype:str=None, # 'uint16' or 'uint32'; None: the smallest that holds the vocabulary
     encoding_errors:str='strict', # for local text files: 'strict' or 'replace'
     bpe_sample_bytes:int=100_000_000, # a 'bpe' tokenizer learns from the first this many bytes of training documents
-    root='data', # the parent of `out_dir` when `out_dir` is None
+    root='data', # the parent of `out_dir` when no `out_dir` is given
     shard_tokens:int=SHARD_TOKENS, # tokens per shard
-    val_tokens:int=None, # validation stops growing at this many tokens; None: `VAL_TOKENS` (10M)
+    val_tokens:int=None, # validation stops growing at this many tokens (default: `VAL_TOKENS`, 10M)
 )->Path: # the prepared directory
     "Tokenize `source` into shards of `shard_tokens` tokens and `meta.json`, resumably: a rerun continues after the last complete shard"
-    src, vocab, dtype, settings, out = _shard_plan(source, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs,
-                                                   max_tokens, seed, dtype, encoding_errors, bpe_sample_bytes, root, shard_tokens, val_tokens)
+    src, vocab, dtype, settings, out = _shard_plan(source, out_dir, tokenizer, vocab_size, val_fraction, text_field, max_docs, max_tokens,
+                                                   seed, num_proc, dtype, encoding_errors, bpe_sample_bytes, root, shard_tokens, val_tokens)
     if _finished(out, settings): return out
     work = _work_dir(out)
-    def pairs_from(doc:int):        # the documents from `doc` on, with their candidate flags; those before are read, not encoded
-        g = doc - doc % 100
-        docs = itertools.islice(_documents(src, text_field, max_docs), g, None)
-        return itertools.islice(assign_splits(docs, val_fraction, seed, first=g), doc - g, None)
-    with FolderLock(work, hint='another gpt_prepare is preparing this data: wait for it to finish'), _sigterm_raises():
+    how = {}                        # how the split is made: set by `pairs_from` for meta.json
+    def pairs_from(doc:int):        # the documents from `doc` on, flagged as in `prepare`; those before are read, not encoded
+        pairs, how['split'] = split_documents(_documents(src, text_field, max_docs), val_fraction, seed)
+        return itertools.islice(pairs, doc, None)
+    lock = FolderLock(work, hint='another gpt_prepare is preparing this data: wait for it to finish')
+    with _new_parents_undone(out), lock, _sigterm_raises():
         if _finished(out, settings): return out                           # finished while we waited for the lock
         try:
             state = _progress_state(work, settings, dtype)
@@ -1114,7 +1137,7 @@ def prepare_shards(
             if isinstance(e, _SigTerm): raise Terminated(f"stopped by SIGTERM while preparing {out}: its complete shards are "
                                                          f"kept; run the same command again to continue from there") from None
             raise
-        _finish(work, out, settings, {**meta, 'format': SHARD_FORMAT, 'split': 'documents', 'shards': n['shards']})
+        _finish(work, out, settings, {**meta, 'format': SHARD_FORMAT, 'split': how['split'], 'shards': n['shards']})
     if progress: print(f"{out}: {len(n['shards'])} shards, {n['train_tokens']:,} train + {n['val_tokens']:,} val tokens", file=sys.stderr)
     return out
 
@@ -1143,7 +1166,7 @@ def resolve_data(
     if web_scale(src):
         kw = {k: v for k, v in prepare_kwargs.items() if v is not None}
         plan = inspect.signature(prepare_shards).bind(src, tokenizer=tokenizer, root=root, **kw); plan.apply_defaults()
-        _, _, _, settings, out = _shard_plan(**{k: v for k, v in plan.arguments.items() if k not in ('progress', 'num_proc')})
+        _, _, _, settings, out = _shard_plan(**{k: v for k, v in plan.arguments.items() if k != 'progress'})
         if _finished(out, settings): return out
         raise _not_prepared(data, src, out, tokenizer, root)
     return prepare(data, tokenizer=tokenizer, root=root, **prepare_kwargs)

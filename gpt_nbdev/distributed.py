@@ -17,7 +17,7 @@ from datetime import timedelta
 import torch
 import torch.distributed as dist
 from torch.distributed.rendezvous import rendezvous
-from .core import GptError
+from .core import GptError, usable_cores
 
 # %% ../nbs/09_distributed.ipynb #9a8bd978
 class DistError(GptError): "A distributed job cannot start or go on; the message says why and what to do"
@@ -109,7 +109,7 @@ def share_cores(local_world_size:int=1, # processes on this machine
     "Give this process its share of the machine's CPU cores"
     if 'OMP_NUM_THREADS' in os.environ: return None
     old = torch.get_num_threads()
-    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // local_world_size))
+    torch.set_num_threads(max(1, usable_cores() // local_world_size))
     return old
 
 # %% ../nbs/09_distributed.ipynb #192540f9

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['N_ENDINGS', 'HELLASWAG_URL', 'main', 'EvalError', 'window_plan', 'window_batch', 'token_nlls', 'token_bytes',
-           'evaluate_tokens', 'split_tokens', 'same_tokenizer', 'check_tokenizer', 'evaluate_split', 'read_hellaswag',
-           'hellaswag_file', 'ending_rows', 'score_rows', 'evaluate_hellaswag', 'evaluate_data', 'format_results',
-           'evaluate_command']
+           'evaluate_tokens', 'split_tokens', 'same_tokenizer', 'check_tokenizer', 'evaluate_split',
+           'check_hellaswag_path', 'read_hellaswag', 'hellaswag_file', 'ending_rows', 'score_rows',
+           'evaluate_hellaswag', 'evaluate_data', 'format_results', 'evaluate_command']
 
 # %% ../nbs/08_eval.ipynb #fc62081a
 import functools, json, math, sys
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from .core import (GptError, fast_dtype, autocast, resolve_device, resolve_dtype, eval_mode, unwrap, model_device,
                             cache_dir, download, command)
-from .data import load_meta, tokenizer_for, resolve_data
+from .data import load_meta, tokenizer_for, resolve_data, split_files, TokenStream
 from .checkpoint import load_checkpoint
 from .model import auto_speedup
 
@@ -57,10 +57,13 @@ def window_plan(
 # %% ../nbs/08_eval.ipynb #aa641a0e
 def _stream(tokens, prefix:int=None)->tuple:
     "(length, read) of the stream `[prefix] + tokens`: `read(indices)` gives its token ids, without copying `tokens`"
-    tokens = tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)
+    if isinstance(tokens, TokenStream): at = lambda j: tokens.windows(j.ravel(), 1).reshape(j.shape)   # shards: one stream
+    else:
+        tokens = tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)
+        at = tokens.__getitem__
     shift = int(prefix is not None)
     def read(i):
-        t = np.asarray(tokens[np.clip(i - shift, 0, len(tokens) - 1)], dtype=np.int64)
+        t = np.asarray(at(np.clip(i - shift, 0, len(tokens) - 1)), dtype=np.int64)
         return np.where(i < shift, prefix, t) if shift else t
     return len(tokens) + shift, read
 
@@ -78,7 +81,7 @@ def window_batch(
 # %% ../nbs/08_eval.ipynb #b63d3bad
 def token_nlls(
     model, # a `GPT` (or any module called as `model(idx) -> (logits, loss)` with `.config.block_size`)
-    tokens, # 1-D token ids (a NumPy array or memmap, or a tensor)
+    tokens, # 1-D token ids (a NumPy array or memmap, a tensor, or the `TokenStream` of a sharded split)
     stride:int=None, # new targets per window (see `window_plan`); None: non-overlapping windows
     batch_size:int=8, # windows per forward pass
     device=None, # default: the model's
@@ -110,9 +113,24 @@ def token_bytes(enc)->np.ndarray: # (n_vocab,) int64
     return np.array([0 if i in special else len(enc.decode_single_token_bytes(i)) for i in range(enc.n_vocab)], np.int64)
 
 # %% ../nbs/08_eval.ipynb #66e43e46
+def _parts(tokens, limit:int=None)->list: # 1-D NumPy arrays (views: nothing is copied)
+    "The arrays `tokens` is made of (a `TokenStream`'s memory-mapped files, or `tokens` itself), cut to the first `limit` tokens"
+    if isinstance(tokens, TokenStream): parts = tokens.parts
+    else: parts = [tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)]
+    out, left = [], len(tokens) if limit is None else limit
+    for p in parts:
+        if left <= 0: break
+        out.append(p[:left]); left -= len(out[-1])
+    return out
+
+def _first(tokens, limit:int):
+    "The first `limit` tokens of `tokens`: a view of an array, or a `TokenStream` of the first files (the last one cut)"
+    if not isinstance(tokens, TokenStream): return tokens[:limit]
+    return TokenStream([(f, len(p)) for f, p in zip(tokens.files, _parts(tokens, limit))], tokens.parts[0].dtype)
+
 def evaluate_tokens(
     model, # the model to evaluate
-    tokens, # 1-D token ids
+    tokens, # 1-D token ids (an array, a tensor, or the `TokenStream` of a sharded split)
     enc, # the tiktoken encoding the tokens were made with (for the bytes)
     limit:int=None, # evaluate only the first `limit` tokens (at least 1); None: all
     stride:int=None, # new targets per window; None: non-overlapping windows
@@ -124,34 +142,35 @@ def evaluate_tokens(
     "Loss, perplexity and bits per byte of `model` over `tokens`, every token scored once (the first after `<|endoftext|>`)"
     if limit is not None:
         _at_least_1('limit', limit, ' (or None for all)')
-        tokens = tokens[:limit]
-    tokens = tokens.numpy() if isinstance(tokens, torch.Tensor) else np.asarray(tokens)
+        tokens = _first(tokens, limit)
+    parts = _parts(tokens)
     V = unwrap(model).config.vocab_size
-    hi = int(tokens.max()) if len(tokens) else 0
+    hi = max((int(p.max()) for p in parts if len(p)), default=0)
     if hi >= min(V, enc.n_vocab):
         raise EvalError(f"token id {hi} is outside the vocabulary (the model has {V} tokens, tokenizer {enc.name!r} "
                         f"{enc.n_vocab}): the tokens were made with another tokenizer")
     total, n = 0.0, 0
     for _, _, nll in token_nlls(model, tokens, stride, batch_size, device, dtype, prefix=enc.eot_token, progress=progress):
         total += nll.sum(); n += len(nll)
-    nbytes = int(token_bytes(enc)[tokens].sum())
+    nbytes = sum(int(token_bytes(enc)[p].sum()) for p in parts)
     loss = float(total / n)
     return dict(loss=loss, perplexity=math.exp(loss), bits_per_byte=float(total / math.log(2) / max(nbytes, 1)),
                 tokens=n, bytes=nbytes)
 
 # %% ../nbs/08_eval.ipynb #d238cc1a
 def split_tokens(
-    data_dir, # a directory written by `prepare`
+    data_dir, # a directory written by `prepare` (a split in one file, or in shards)
     split:str='val', # 'train' or 'val'
-)->np.ndarray: # the split's tokens, memory-mapped
-    "All the tokens of a prepared split"
+): # the split's tokens, memory-mapped: an array (one file), or a `TokenStream` (shards)
+    "All the tokens of a prepared split, read as the trainer's loader reads them (`split_files`, `TokenStream`)"
     if split not in ('train', 'val'): raise EvalError(f"split={split!r} must be 'train' or 'val'")
     meta = load_meta(data_dir)
     n = meta[f'{split}_tokens']
     if n < 2: raise EvalError(f"the {split} split of {data_dir} has {n} tokens: prepare it again with more text"
                               + (" or a larger validation split (gpt_prepare --val_fraction 0.1)" if split == 'val' else '')
                               + " to evaluate on it")
-    return np.memmap(Path(data_dir) / f'{split}.bin', dtype=meta['dtype'], mode='r', shape=(n,))
+    stream = TokenStream(split_files(data_dir, meta, split), meta['dtype'])
+    return stream.parts[0] if len(stream.parts) == 1 else stream
 
 # %% ../nbs/08_eval.ipynb #f3f6004d
 def _token_table(enc): return [enc.decode_single_token_bytes(i) for i in range(enc.n_vocab)]
@@ -219,14 +238,23 @@ def _read_examples(path:str, mtime_ns:int, size:int)->tuple:
     if not out: raise EvalError(f"{path} holds no examples: give a HellaSwag .jsonl file (one JSON object per line)")
     return tuple(out)
 
+def check_hellaswag_path(
+    path, # what the caller was given as the HellaSwag file
+    official:str='leave it out', # how the caller's user asks for the official validation set instead, for the message
+)->Path:
+    "`path` as a `Path` if it is a file; else an `EvalError` saying what it is (a folder, nothing) and what to give"
+    p = Path(path)
+    if not p.is_file():
+        raise EvalError(f"{p} {'is a folder, not a .jsonl file' if p.is_dir() else 'does not exist'}: give a HellaSwag "
+                        f".jsonl file, or {official} for the official validation set")
+    return p
+
 def read_hellaswag(
     path, # a .jsonl file in the official HellaSwag format
     limit:int=None, # only the first `limit` examples
 )->list: # dicts with ctx, endings, label
     "The examples of a HellaSwag file, each line checked; an error names the line"
-    p = Path(path)
-    if not p.is_file():
-        raise EvalError(f"{p} does not exist: give a HellaSwag .jsonl file, or none for the official validation set")
+    p = check_hellaswag_path(path)
     st = p.stat()
     examples = _read_examples(str(p.absolute()), st.st_mtime_ns, st.st_size)
     if limit is not None: _at_least_1('limit', limit, ' (or None for all)')
@@ -345,7 +373,7 @@ def evaluate_command(
     data:str=None, # prepared data (a directory with meta.json), or a source to prepare: report loss, perplexity and bits per byte
     split:str='val', # the split of --data: val or train
     hellaswag:str=None, # HellaSwag accuracy: 'val' for the official validation set (downloaded once), or a .jsonl file in its format
-    limit:int=None, # only the first N (at least 1) HellaSwag examples, and the first N tokens of the split
+    limit:int=None, # evaluate only the first N (at least 1): tokens of the split of --data, examples of --hellaswag
     stride:int=None, # new tokens per window for --data (default: block_size, non-overlapping windows)
     batch_size:int=8, # windows (--data) or examples (--hellaswag) per forward pass (at least 1)
     device:str='auto', # auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps
@@ -358,13 +386,14 @@ def evaluate_command(
         raise EvalError("nothing to evaluate: pass --data DIR for loss and bits per byte, and/or --hellaswag val (or a file)")
     _at_least_1('--batch_size', batch_size)
     if limit is not None: _at_least_1('--limit', limit, ' (leave it out for all)')
+    hs_file = None if hellaswag in (None, 'val') else check_hellaswag_path(hellaswag, official='--hellaswag val')   # before loading
     device = resolve_device(device)
     model, enc = load_checkpoint(checkpoint, device)
     speedup = auto_speedup(model.config, batch_size, train=False)     # 'auto' on a CPU: bf16 where faster (large models: bf16)
     kw = dict(limit=limit, batch_size=batch_size, device=device, dtype=resolve_dtype(dtype, device, speedup), progress=not quiet)
     results = {}
     if data is not None: results['data'] = evaluate_data(model, enc, data, split, f'checkpoint {checkpoint}', stride=stride, **kw)
-    if hellaswag is not None: results['hellaswag'] = evaluate_hellaswag(model, enc, None if hellaswag == 'val' else hellaswag, **kw)
+    if hellaswag is not None: results['hellaswag'] = evaluate_hellaswag(model, enc, hs_file, **kw)
     print(format_results(results))
 
 main = command(evaluate_command)

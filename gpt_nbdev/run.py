@@ -11,13 +11,13 @@ __all__ = ['PREPARE_ON', 'QUICKSTART_MODEL', 'TYPE_RULES', 'OPTIMIZERS', 'CHOICE
            'finish_run', 'cli_flags']
 
 # %% ../nbs/10_run.ipynb #1989dcef
-import difflib, json, math, shutil, sys, time
+import json, math, shutil, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import torch
 import yaml
 from tqdm import tqdm
-from .core import GptError, PRECISIONS, atomic_write, eval_mode, resolve_dtype, fast_dtype, fastest_seen
+from .core import GptError, PRECISIONS, atomic_write, closest_match, eval_mode, resolve_dtype, fast_dtype, fastest_seen
 from .block import NORMS, MLPS
 from .model import GPT, GPTConfig, POS_EMBS, auto_speedup
 from .data import tokenizer_for
@@ -51,13 +51,13 @@ class TrainConfig:
     n_embd:int=None # embedding width (default 128)
     block_size:int=None # context length in tokens (default 128)
     dropout:float=0.0 # dropout probability
-    bias:bool=True # biases in linear layers and LayerNorms, as GPT-2 (--no-bias drops them)
+    bias:bool=True # biases in linear layers and LayerNorms, as GPT-2
     pos_emb:str='learned' # position embeddings: learned (GPT-2) or rope
     norm:str='layernorm' # layernorm (GPT-2) or rmsnorm
     qk_norm:bool=False # RMS-normalise each head's queries and keys before attention (chapter 15)
     mlp:str='gelu' # the MLP's activation: gelu (GPT-2) or relu2, ReLU squared (chapter 15)
     zero_init_proj:bool=False # start the attention's and the MLP's output projections at zero (chapter 15)
-    tie_head:bool=True # share the head's weight with the token embedding, as GPT-2 (--no-tie_head: an untied head, chapter 15)
+    tie_head:bool=True # share the head's weight with the token embedding, as GPT-2 (untied: chapter 15)
     value_embeds:bool=False # learned per-token value embeddings added to the attention's values (chapter 15)
     unet_skips:bool=False # U-net skips from the first half's blocks to the second half's, with learned weights (chapter 15)
     logit_softcap:float=0.0 # cap the logits smoothly at this value, cap x tanh(logits / cap) (0: off; chapter 15)
@@ -86,7 +86,7 @@ class TrainConfig:
     muon_momentum:float=0.95 # Muon's momentum (with --optimizer muon)
     seed:int=1337 # seed for the initial weights and the order of the data (0 to 2**63 - 1)
     resume:bool=False # continue the run in out_dir as it was: settings not given are its own; only the schedule, the batch's split, what is logged and the hardware may differ (MAY_CHANGE)
-    keep_best:bool=True # keep out_dir/best, the checkpoint of the lowest validation loss (--no-keep_best: only the latest)
+    keep_best:bool=True # keep out_dir/best, the checkpoint of the lowest validation loss, beside the latest
     init_from:str=None # start from a checkpoint directory or OpenAI's gpt2, gpt2-medium, gpt2-large, gpt2-xl (fine-tuning; ignored when resuming)
     overwrite:bool=False # start afresh even if out_dir holds a run (replaced when the new run's first checkpoint is written)
     sample_tokens:int=300 # tokens per sample: at the end, and every --sample_every steps (0: none; at most 100,000)
@@ -95,11 +95,11 @@ class TrainConfig:
     sample_temperature:float=0.8 # the samples' temperature (0: greedy)
     sample_top_k:int=50 # sample among the k most likely tokens (0: all of them)
     tensorboard:bool=False # also log to TensorBoard, in out_dir/tensorboard
-    eval_hellaswag_every:int=0 # HellaSwag accuracy every this many steps (0: never)
+    eval_hellaswag_every:int=0 # HellaSwag accuracy every this many steps and at the last (0: never)
     hellaswag_path:str=None # a HellaSwag .jsonl file (default: the official validation set, downloaded once)
     hellaswag_limit:int=None # evaluate only the first this many HellaSwag examples
     peak_tflops:float=None # the peak TFLOP/s for MFU (default: known GPUs in bf16; on a CPU, its measured matrix-product rate)
-    progress:bool=True # a progress bar on a terminal, else a line every log_interval steps (--no-progress: neither)
+    progress:bool=True # show progress: a bar on a terminal, else a line every log_interval steps
 
     def __post_init__(self): check_config(self)
 
@@ -179,8 +179,8 @@ def convert_setting(key:str, v, where:str=''):
 
 # %% ../nbs/10_run.ipynb #9aee77bf
 def _unknown(key, where):
-    close = difflib.get_close_matches(key, _FIELD_TYPES, n=1)
-    return TrainError(f"{where}unknown setting {key!r}" + (f": did you mean {close[0]!r}?" if close else ": the settings are the flags of --help"))
+    close = closest_match(key, _FIELD_TYPES)
+    return TrainError(f"{where}unknown setting {key!r}" + (f": did you mean {close!r}?" if close else ": the settings are the flags of --help"))
 
 def load_config(
     path=None, # a YAML file of settings (e.g. one of configs/), or None
@@ -227,7 +227,7 @@ def resume_settings(c:TrainConfig, # the settings asked for
     "The run's settings `saved`, with those `given` that may change: a `TrainError` naming any other that differs"
     if differ := _fixed_differ(c, saved, given):
         raise TrainError(f"{', '.join(f'--{k} {getattr(c, k)}' for k in differ)}: the run in {c.out_dir} has "
-                         f"{', '.join(f'{k} {saved[k]}' for k in differ)}; --resume continues a run as it was (leave "
+                         f"{', '.join(f'{k} {_shown(saved[k])}' for k in differ)}; --resume continues a run as it was (leave "
                          f"{'it' if len(differ) == 1 else 'them'} out), or start another run (another --out_dir, or --overwrite)")
     take = {k: v for k, v in saved.items() if k in _FIELD_TYPES and k not in (*ACTIONS, *MACHINE) and k not in given}
     r = replace(c, **take)
@@ -237,7 +237,9 @@ def resume_settings(c:TrainConfig, # the settings asked for
         hint = f' (--grad_accum {old // (r.batch_size * processes)})' if old % (r.batch_size * processes) == 0 else ''
         raise TrainError(f"the run in {c.out_dir} takes {old} sequences per step ({b0} x {a0} x {n0} "
                          f"process(es)), this job {new} ({r.batch_size} x {r.grad_accum} x {processes}): keep its global batch{hint}")
-    return r, [f'{k} {saved[k]} -> {getattr(r, k)}' for k in MAY_CHANGE if k in saved and k not in MACHINE and getattr(r, k) != saved[k]]
+    return r, [f'{k} {_shown(saved[k])} -> {_shown(getattr(r, k))}' for k in MAY_CHANGE if k in saved and k not in MACHINE and getattr(r, k) != saved[k]]
+
+def _shown(value)->str: return 'none' if value is None else str(value)   # a setting's value, as a user would say it
 
 # %% ../nbs/10_run.ipynb #b6141425
 def epoch_steps(epochs:float, # passes over the training tokens
@@ -397,6 +399,7 @@ class RunLog:
         "Start the outputs of the run `c` (a fresh one, or one resumed at step `resume_at`) in `into` (default `c.out_dir`)"
         self.out, into = Path(c.out_dir), Path(into or c.out_dir); into.mkdir(parents=True, exist_ok=True)
         used = {**asdict(c), 'resume': False, 'overwrite': False}         # actions, not settings: `--config` it again with --resume
+        if c.epochs: del used['max_iters']                                 # counted from the epochs: the file gives one of the two
         atomic_write(into / 'train_config.yaml', lambda p: p.write_text(yaml.safe_dump(used, sort_keys=False)))
         if resume_at is not None and into != self.out and (self.out / TRAIN_LOG).exists():   # a resumed run appends to the run's log
             shutil.copyfile(self.out / TRAIN_LOG, into / TRAIN_LOG)

@@ -103,6 +103,9 @@ def ddp_check_command(
     timeout:float=600, # seconds each run may take before it is taken for hung
 ):
     "Train a tiny GPT a few steps with torchrun on N processes and on one process with the same global batch; exit 1 unless the weights agree"
+    for flag, value, example in [('nproc_per_node', nproc_per_node, 2), ('steps', steps, 5), ('batch_size', batch_size, 2)]:
+        if value < 1: raise GptError(f'--{flag} {value}: it must be at least 1 (e.g. --{flag} {example})')
+    if timeout <= 0: raise GptError(f'--timeout {timeout:g}: it must be a number of seconds above 0 (e.g. --timeout 600)')
     dev = resolve_device(device)
     kind = 'cpu' if device == 'auto' and dev.type == 'mps' else dev.type       # gloo has no MPS: CPU processes
     tol = tol if tol is not None else 1e-3 if kind == 'cuda' else 1e-5

@@ -7,10 +7,11 @@ __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'forward_backward', 'Optim
            'estimate_loss', 'resume_record', 'check_out_dir', 'prepare_data', 'data_fingerprint', 'resume_data',
            'check_same_data', 'padded_vocab', 'new_model', 'init_from_model', 'resumed_model', 'choose_model',
            'check_fits', 'recompute_blocks', 'build_model', 'make_optimizer', 'restore_state', 'check_extras',
-           'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'Trainer', 'describe', 'train', 'train_command']
+           'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'close_on_sigterm', 'Trainer', 'describe', 'train',
+           'train_command']
 
 # %% ../nbs/11_trainer.ipynb #1989dcef
-import hashlib, importlib.util, json, math, os, sys, time
+import hashlib, importlib.util, json, math, os, signal, sys, threading, time
 from contextlib import nullcontext
 from functools import partial
 from dataclasses import asdict, replace
@@ -31,7 +32,7 @@ from .distributed import (WaitTimedOut, PeerLost, pick_backend, DistEnv, init_di
                                    share_cores, rng_states, set_rng_states, StopOnSignal, processes, lost_peer, ignore_sigterm,
                                    shard_model, full_weights, local_value, save_sharded, load_sharded, shard_optimizer_state,
                                    is_sharded)
-from .eval import evaluate_hellaswag, hellaswag_file, read_hellaswag
+from .eval import check_hellaswag_path, evaluate_hellaswag, hellaswag_file, read_hellaswag
 from .run import (TrainError, Diverged, TrainConfig, QUICKSTART_MODEL, RECORD, check_config, load_config, given_settings,
                            resume_settings, RunLog, finish_run, peak_tflops, mfu, epoch_steps, run_sample, precision)
 
@@ -325,14 +326,17 @@ def check_extras(c:TrainConfig)->str: # the HellaSwag file to evaluate on, or No
         raise TrainError('--tensorboard needs the tensorboard package: pip install tensorboard')
     if not c.eval_hellaswag_every: return None
     try:
-        path = c.hellaswag_path or hellaswag_file(progress=c.progress)
+        path = check_hellaswag_path(c.hellaswag_path, official='no --hellaswag_path') if c.hellaswag_path else hellaswag_file(progress=c.progress)
         read_hellaswag(path, c.hellaswag_limit)
     except ValueError as e: raise TrainError(f'--eval_hellaswag_every: {e}') from None
     return str(path)
 
-def hellaswag_scores(model:GPT, enc, path:str, limit:int=None)->dict:
+def hellaswag_scores(model:GPT, enc, path:str, # the model, its tokenizer, the HellaSwag file
+                     limit:int=None, # only the first `limit` examples
+                     dtype:torch.dtype=None, # the run's precision (None: chapter 08's `fast_dtype`)
+                    )->dict:
     "HellaSwag accuracy and length-normalised accuracy (chapter 08), as the metrics `hellaswag_acc`, `hellaswag_acc_norm`"
-    hs = evaluate_hellaswag(model, enc, path, limit)
+    hs = evaluate_hellaswag(model, enc, path, limit, dtype=dtype)
     return dict(hellaswag_acc=hs['acc'], hellaswag_acc_norm=hs['acc_norm'])
 
 # %% ../nbs/11_trainer.ipynb #27bdf0ca
@@ -355,6 +359,18 @@ def diverged(loss:float, norm:float, step:int, saved_step:int, c:TrainConfig, dt
                     f'and {kept(c.out_dir, saved_step)}; {fix}')
 
 # %% ../nbs/11_trainer.ipynb #c199a0a8
+def close_on_sigterm(close, # releases what a run holds (its out_dir's claim, its process group)
+                    )->callable: # call it to put the old SIGTERM handler back
+    "From now on, SIGTERM first calls `close`, then ends this process as SIGTERM does (main thread only; not in forked children)"
+    if threading.current_thread() is not threading.main_thread(): return lambda: None
+    me = os.getpid()
+    def end(signum, frame):
+        if os.getpid() == me: close()                                   # (a forked data worker holds nothing of the run's)
+        signal.signal(signum, signal.SIG_DFL); os.kill(os.getpid(), signum)
+    old = signal.signal(signal.SIGTERM, end)
+    return lambda: signal.signal(signal.SIGTERM, old)
+
+# %% ../nbs/11_trainer.ipynb #3dbd8a7d
 class Trainer:
     "A training run: `Trainer(cfg)` checks and sets up everything before writing anything, `fit()` trains"
     def __init__(self, cfg:TrainConfig,
@@ -368,6 +384,7 @@ class Trainer:
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
         self.threads = share_cores(env.local_world_size) if self.device.type == 'cpu' else None   # the thread count to restore
         if self.device.type == 'cpu': keep_freed_memory()             # no page faults for each step's activations (chapter 00)
+        restore = close_on_sigterm(self.close)                         # killed while it sets up: out_dir as it was, still
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
@@ -375,6 +392,8 @@ class Trainer:
             self.resuming, self.saved_step, self.changed = found is not None, found and found['step'], []
             if found: cfg, self.changed = resume_settings(cfg, found['settings'], given, env.world_size)
             if 'max_iters' in given: cfg = replace(cfg, epochs=None)           # a resumed run counted in epochs, now in steps
+            if cfg.optimizer != 'muon' and (muon_only := sorted({'muon_lr', 'muon_momentum'} & given)):   # (the run's optimizer)
+                raise TrainError(f"--{muon_only[0]} is for --optimizer muon (this run's is {cfg.optimizer}): add --optimizer muon, or leave it out")
             if cfg.parallel == 'fsdp' and self.group is None:                # FSDP shards over a process group, even of one
                 self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device, alone=True)
             self.dtype = resolve_dtype(cfg.dtype, self.device)                  # a --dtype this device lacks fails here
@@ -405,6 +424,7 @@ class Trainer:
                 raise TrainError(f'not enough memory to set up this run ({type(e).__name__}: {str(e).splitlines()[0][:160]}): '
                                  f'use a smaller model, --batch_size, --grad_accum or --eval_iters') from None
             raise
+        finally: restore()
 
     def close(self):
         "Release what the run holds: its log, out_dir (a record not committed is discarded), the process group, the thread setting"
@@ -457,11 +477,17 @@ def evaluate(self:Trainer):
     lockstep = is_sharded(self.model)
     self.last_val, self.val_step = estimate_loss(self.core, self.val_batches, self.autocast, self.env, self.group, lockstep), self.step
     self.best_val = min(self.best_val, self.last_val)
-    due = self.hellaswag and self.step % self.cfg.eval_hellaswag_every == 0
+    due = self.hellaswag_due()
     whole = self.whole_model(compute=True) if due else None
     if not self.log: return
-    hs = hellaswag_scores(whole, tokenizer_for(self.data_dir), self.hellaswag, self.cfg.hellaswag_limit) if due else {}
+    hs = hellaswag_scores(whole, tokenizer_for(self.data_dir), self.hellaswag, self.cfg.hellaswag_limit, self.dtype) if due else {}
     self.log.evaluation(self.elapsed, step=self.step, tokens=self.tokens, val_loss=round(self.last_val, 5), **hs)
+
+@patch
+def hellaswag_due(self:Trainer)->bool:
+    "HellaSwag at this step: every `eval_hellaswag_every` steps (from the start) and at the last, whatever `eval_interval`"
+    every = self.hellaswag and self.cfg.eval_hellaswag_every
+    return bool(every) and (self.step % every == 0 or self.step == self.cfg.max_iters)
 
 @patch
 def save(self:Trainer):
@@ -544,8 +570,9 @@ def loop(self:Trainer, stop:StopOnSignal)->str:
         now = time.perf_counter(); self.elapsed, tok_s = elapsed0 + now - t_start, self.loader.tokens_per_step / (now - t_last)
         if self.log: self.log.step(self.step, self.tokens, loss_sum / env.world_size, lr, norm_v, tok_s,
                                    mfu(self.flops_per_token, tok_s, self.peak, env.world_size), self.elapsed)
-        if self.step % c.eval_interval == 0 or self.step == c.max_iters: self.evaluate(); self.save()
-        elif n_stop: self.save()
+        due = self.step % c.eval_interval == 0 or self.step == c.max_iters
+        if due or self.hellaswag_due(): self.evaluate()                    # (HellaSwag's steps get a validation loss too)
+        if due or n_stop: self.save()
         if c.sample_every and c.sample_tokens and self.step % c.sample_every == 0 and self.step < c.max_iters:
             whole = self.whole_model(compute=True)                        # (the last sample: `finish_run`'s)
             if self.log: self.log.sample(self.step, run_sample(c, whole, tokenizer_for(self.data_dir)))

@@ -7,7 +7,9 @@ per notebook with its time, and the first error if there is one; exits 1 if any 
     python tools/run_notebooks.py nbs/07_sampling.ipynb --save
 
 `--save` writes the new outputs back into the notebooks (then `nbdev_clean` them), which is how the saved outputs that
-the docs show are refreshed. Widget views are dropped from saved outputs (their state is not saved), keeping the text."""
+the docs show are refreshed; each run starts from no outputs, so none is left over from an earlier run. Cells marked
+`#| gpu` print that they need a CUDA GPU and do nothing else on a machine without one. Widget views are dropped from
+saved outputs (their state is not saved), keeping the text."""
 import argparse, os, subprocess, sys, time
 from pathlib import Path
 
@@ -21,6 +23,8 @@ os.chdir({str(path.parent)!r}); sys.path.insert(0, {str(root)!r})
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 nb = read_nb({str(path)!r})
+for c in nb.cells:                   # a cell that now prints nothing must not keep what it printed before
+    if c.cell_type == 'code': c['outputs'] = []
 sh = CaptureShell()
 sh.run_all(nb, exc_stop=True)
 if {save!r}:
@@ -51,7 +55,8 @@ def main():
         secs, err = run_one(nb, a.save, a.timeout)
         failed += err is not None
         print(f'{nb.name:24} {secs:6.1f} s  ' + ('ok' if err is None else f'FAILED: {err}'), flush=True)
-    if a.save: subprocess.run([str(Path(sys.executable).parent / 'nbdev_clean')], cwd=root, check=False)
+    if a.save:                       # only the notebooks written here (others may be mid-edit)
+        for nb in nbs: subprocess.run([str(Path(sys.executable).parent / 'nbdev_clean'), '--fname', str(nb)], cwd=root, check=False)
     print(f'run all: {len(nbs) - failed} passed, {failed} failed')
     sys.exit(1 if failed else 0)
 
