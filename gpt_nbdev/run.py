@@ -437,10 +437,10 @@ class RunLog:
         self.bar.update(step, loss, lr, tok_s, mfu)
 
     def evaluation(self, elapsed, **rec):
-        "Record an evaluation and print it"
+        "Record an evaluation (the validation loss, HellaSwag's scores, or both) and print it"
         self.record(**rec)
-        extra = ''.join(f' | {k} {v:.4f}' for k, v in rec.items() if k.startswith('hellaswag'))
-        self.print(f"step {rec['step']}: val loss {rec['val_loss']:.4f}{extra} | {fmt_tokens(rec['tokens'])} tokens | {elapsed:.0f} s")
+        scores = [f'val loss {v:.4f}' if k == 'val_loss' else f'{k} {v:.4f}' for k, v in rec.items() if k == 'val_loss' or k.startswith('hellaswag')]
+        self.print(f"step {rec['step']}: {' | '.join(scores)} | {fmt_tokens(rec['tokens'])} tokens | {elapsed:.0f} s")
 
     def close(self):
         self.bar.close(); self.file.close(); self.console.close()

@@ -384,7 +384,7 @@ class Trainer:
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
         self.threads = share_cores(env.local_world_size) if self.device.type == 'cpu' else None   # the thread count to restore
         if self.device.type == 'cpu': keep_freed_memory()             # no page faults for each step's activations (chapter 00)
-        restore = close_on_sigterm(self.close)                         # killed while it sets up: out_dir as it was, still
+        restore = close_on_sigterm(self.close) if env.world_size == 1 else lambda: None   # killed while it sets up: out_dir as it was
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
@@ -472,16 +472,18 @@ def describe(t:Trainer)->str:
 
 # %% ../nbs/11_trainer.ipynb #c2dfe97b
 @patch
-def evaluate(self:Trainer):
+def evaluate(self:Trainer,
+             loss:bool=True): # False: HellaSwag alone (at its own steps between evaluations: no checkpoint follows)
     "The validation loss (and HellaSwag when due) at this step; rank 0 logs it"
-    lockstep = is_sharded(self.model)
-    self.last_val, self.val_step = estimate_loss(self.core, self.val_batches, self.autocast, self.env, self.group, lockstep), self.step
-    self.best_val = min(self.best_val, self.last_val)
+    if loss:
+        lockstep = is_sharded(self.model)
+        self.last_val, self.val_step = estimate_loss(self.core, self.val_batches, self.autocast, self.env, self.group, lockstep), self.step
+        self.best_val = min(self.best_val, self.last_val)
     due = self.hellaswag_due()
     whole = self.whole_model(compute=True) if due else None
     if not self.log: return
     hs = hellaswag_scores(whole, tokenizer_for(self.data_dir), self.hellaswag, self.cfg.hellaswag_limit, self.dtype) if due else {}
-    self.log.evaluation(self.elapsed, step=self.step, tokens=self.tokens, val_loss=round(self.last_val, 5), **hs)
+    self.log.evaluation(self.elapsed, step=self.step, tokens=self.tokens, **(dict(val_loss=round(self.last_val, 5)) if loss else {}), **hs)
 
 @patch
 def hellaswag_due(self:Trainer)->bool:
@@ -571,7 +573,7 @@ def loop(self:Trainer, stop:StopOnSignal)->str:
         if self.log: self.log.step(self.step, self.tokens, loss_sum / env.world_size, lr, norm_v, tok_s,
                                    mfu(self.flops_per_token, tok_s, self.peak, env.world_size), self.elapsed)
         due = self.step % c.eval_interval == 0 or self.step == c.max_iters
-        if due or self.hellaswag_due(): self.evaluate()                    # (HellaSwag's steps get a validation loss too)
+        if due or self.hellaswag_due(): self.evaluate(loss=due)           # the loss only where a checkpoint (and best/) follows
         if due or n_stop: self.save()
         if c.sample_every and c.sample_tokens and self.step % c.sample_every == 0 and self.step < c.max_iters:
             whole = self.whole_model(compute=True)                        # (the last sample: `finish_run`'s)
