@@ -10,13 +10,17 @@ STAMP := $(VENV)/.gpt_nbdev-installed
 TEST_TIMEOUT ?= 1500
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(PY):
 	python3 -m venv $(VENV)
 
-# torch first: a pinned CPU-friendly build unless a torch >= 2.4 is already there (an unpinned
-# `torch` would pull the newest CUDA build, several GB). Then the package with nbdev 2's pinned set.
+# torch first, pinned to the release the project is checked with (2.13.0), unless the virtualenv already has a torch
+# >= 2.4 (kept, CUDA or CPU build). Which build of 2.13.0 pip gets depends on where it looks: on the development
+# machines pip's find-links (a local wheel folder) hold the CPU build; from PyPI on Linux x86_64 it is the CUDA build,
+# several GB. For the CPU build elsewhere, put it into the virtualenv first, and this step keeps it:
+#   python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+# Then the package with nbdev 2's pinned set.
 $(STAMP): $(PY) setup.py settings.ini constraints.txt
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -c "import torch, sys; v = tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2, 4))" 2>/dev/null \
@@ -55,11 +59,11 @@ clean-nbs: $(STAMP)  ## strip notebook metadata nbdev does not keep
 	$(BIN)/nbdev_clean
 
 docs: $(STAMP)  ## build the docs site (needs quarto)
-	@command -v quarto >/dev/null || { echo "make docs needs quarto: install it from https://quarto.org/docs/get-started/ and run again"; exit 1; }
+	@command -v quarto >/dev/null || { echo "error: make docs needs quarto: install it from https://quarto.org/docs/get-started/ and run again" >&2; exit 2; }
 	$(BIN)/nbdev_docs
 
 preview: $(STAMP)  ## preview the docs site (needs quarto)
-	@command -v quarto >/dev/null || { echo "make preview needs quarto: install it from https://quarto.org/docs/get-started/ and run again"; exit 1; }
+	@command -v quarto >/dev/null || { echo "error: make preview needs quarto: install it from https://quarto.org/docs/get-started/ and run again" >&2; exit 2; }
 	$(BIN)/nbdev_preview
 
 .PHONY: help install check-clean check-sync test test-slow export clean-nbs docs preview
@@ -145,6 +149,8 @@ ddp-test: $(STAMP)  ## check distributed training: N_PROCS_PER_NODE processes un
 	$(PY) scripts/ddp_check.py --nproc_per_node $(N_PROCS_PER_NODE) --device $(DDP_DEVICE)
 
 ddp-train: $(STAMP)  ## this machine's share of a job: NNODES NODE_RANK MASTER_ADDR MASTER_PORT N_PROCS_PER_NODE CONFIG TRAIN_ARGS
+	@if [ "$(NNODES)" != 1 ] && case "$(MASTER_ADDR)" in ''|127.*|localhost|::1) true;; *) false;; esac; then \
+	  echo "error: NNODES=$(NNODES), but MASTER_ADDR is '$(MASTER_ADDR)', which the other machines cannot reach: give MASTER_ADDR=the first machine's address" >&2; exit 2; fi
 	$(BIN)/torchrun --nnodes=$(NNODES) --node_rank=$(NODE_RANK) --nproc_per_node=$(N_PROCS_PER_NODE) --max_restarts=$(MAX_RESTARTS) \
 	  --rdzv_backend=c10d --rdzv_endpoint=$(MASTER_ADDR):$(MASTER_PORT) --rdzv_id=$(RDZV_ID) scripts/train_ddp.py --config $(CONFIG) $(TRAIN_ARGS)
 .PHONY: ddp-test ddp-train

@@ -1,6 +1,7 @@
 """What every benchmark here prints about the machine, and how it times: shared by the bench_*.py scripts
 (they run as `python bench/x.py`, so this folder is on the import path)."""
-import os, platform, subprocess
+import os, platform, subprocess, sys
+from pathlib import Path
 import torch
 from gpt_nbdev.core import usable_cores
 
@@ -22,3 +23,8 @@ def load()->str: return 'load average %.2f %.2f %.2f' % os.getloadavg()
 def sync(device):
     "Wait for the device's queued work, so that a clock read after it measures it (nothing to wait for on a CPU)"
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+
+def require_file(path, what:str, flag:str):
+    "Before any work: if the input file `path` is missing, say so in one line naming the flag that gives it, and exit 2"
+    if not Path(path).is_file():
+        print(f'error: no {what} at {Path(path).resolve()}: pass {flag}', file=sys.stderr); sys.exit(2)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark of gpt_nbdev.data: tokenization throughput on 1 core vs all cores, and the loader against the trainer.
 
-    python bench/bench_data.py [--text ../shared/data/tinyshakespeare.txt] [--mb 20] [--repeats 3]
-    python bench/bench_data.py --scale [--text ...] [--mb 300]      # prepare at scale: GPT-2 tokens/s, peak RSS, projection
+    python bench/bench_data.py --text path/to/tinyshakespeare.txt [--mb 20] [--repeats 3]
+    python bench/bench_data.py --scale --text path/to/tinyshakespeare.txt [--mb 300]   # prepare at scale: GPT-2 tokens/s, peak RSS, projection
 
 Offline: the text is repeated to at least `--mb` MB in a temporary folder (nothing is written into the project).
 Prints two tables. Rates are the best of `--repeats` runs, the variants run in turns so that noise from other work on the
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from gpt_nbdev.data import TokenLoader, assign_splits, encode_batches, prepare, text_pieces
 from gpt_nbdev.tokenizers import GPT2_URLS, get_tokenizer, tiktoken_cached
-from _common import machine, load
+from _common import machine, load, require_file
 from gpt_nbdev.core import usable_cores
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,6 +142,7 @@ def main():
     ap.add_argument('--scale', action='store_true', help='benchmark prepare at scale instead (GPT-2 BPE, Parquet, shards)')
     ap.add_argument('--shard_tokens', type=int, default=10_000_000, help='with --scale: tokens per shard')
     args = ap.parse_args()
+    require_file(args.text, 'text file', '--text path/to/tinyshakespeare.txt')   # the default is the development machines' copy
     if args.scale:
         if '--mb' not in sys.argv: args.mb = 300
         return scale(args)

@@ -8,8 +8,9 @@ Variants: transformers' `GPT2LMHeadModel.generate` (greedy, its KV cache) in fp3
 eager and compiled (a static cache and a compiled one-token step: frozen weights on a CPU, CUDA graphs on a GPU) in fp32
 and bf16; weight-only int8 through torchao (if installed), compiled; and **the default path**: the model in the precision
 `--dtype auto` gives (as the CLI loads it) and `generate` with its defaults (`compile='auto'`), after as many warm-up
-calls as the CLI or widget would have made before compiling (see `compile_pays` in the sampling chapter), greedy and
-also sampled as the CLI samples by default (top-k 200, temperature 0.8: the cost of drawing a token is in it).
+calls as a long-lived CLI process (`--interactive`) makes before compiling (see `compile_pays` in the sampling chapter),
+greedy and also sampled as the CLI samples by default (top-k 200, temperature 0.8: the cost of drawing a token is in it).
+The widget takes another way to the same compiled step (it starts compiling in the background when it is created).
 
 The memory-read limit: a decode step reads every weight once (all parameters but the tables it looks up one row of: the
 position table, and the token table unless it is the tied head). Streaming those bytes once, in their dtype (a sum over every tensor's bytes viewed as float32: the fastest
@@ -111,7 +112,7 @@ def main():
         models['int8'] = q8
         V.append(('int8', 'ours, int8 weights (torchao), compiled', torch.int8, lambda n: generate(q8, prompt, n, temperature=0, compile=True), q8))
     else: print('int8: skipped (torchao is not installed: pip install torchao)', file=sys.stderr)
-    V.append(('default', 'ours, the default path (CLI, widget)', auto, lambda n: generate(models['default'], prompt, n, temperature=0), models['default']))
+    V.append(('default', "ours, the CLI's default path", auto, lambda n: generate(models['default'], prompt, n, temperature=0), models['default']))
     V.append(('sampled', "ours, default path, the CLI's sampling", auto, lambda n: generate(models['default'], prompt, n, sampling_for(), seed=0), None))
     if a.nocache_reps:
         V.append(('nocache', 'ours, no cache (nanoGPT)', torch.float32, lambda n: generate(models['e32'], prompt, n, temperature=0, use_cache=False), models['e32']))

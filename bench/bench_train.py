@@ -4,8 +4,8 @@
   python bench/bench_train.py throughput            # tokens/s and MFU: ours vs transformers' GPT2LMHeadModel
   python bench/bench_train.py quality --text PATH   # val loss per wall time on tinyshakespeare vs nanoGPT's CPU recipe
   python bench/bench_train.py gpu                   # GPT-2 124M (context 1024, bf16, compiled) tokens/s and MFU
-  python bench/bench_train.py race                  # nanoGPT's own train.py vs ours, its CPU recipe, medians of 3 (--quick: plumbing)
-  python bench/bench_train.py speedrun --plot P --json J [--race]   # chapter 15's ablations; --race: configs/speedrun_cpu.yaml vs nanoGPT
+  python bench/bench_train.py race --text PATH --nanogpt DIR   # nanoGPT's own train.py vs ours, its CPU recipe, medians of 3 (--quick: plumbing)
+  python bench/bench_train.py speedrun --text PATH --plot P --json J [--race --nanogpt DIR]   # chapter 15's ablations; --race: configs/speedrun_cpu.yaml vs nanoGPT
 
 throughput: a 30M-parameter GPT-2 (6 layers, 384 wide, context 256, batch 8, vocabulary 50304), trained with the same
 step (`forward_backward`, gradient clipping, fused AdamW with decay on matrices only) as transformers' GPT2LMHeadModel
@@ -24,7 +24,7 @@ from gpt_nbdev.model import GPT, GPTConfig
 from gpt_nbdev.run import TrainConfig, read_metrics, peak_tflops, matmul_tflops
 from gpt_nbdev.trainer import train, forward_backward, estimate_loss
 from gpt_nbdev.data import TokenLoader
-from _common import machine, load
+from _common import machine, load, require_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -209,7 +209,6 @@ def our_recipe_flags(iters:int)->list:
 def nanogpt_copy(text:Path, d:Path, src:Path=NANOGPT)->Path:
     "nanoGPT's source in a temporary folder `d` (never in the project), with `text` prepared as its shakespeare_char/prepare.py does"
     import pickle, shutil
-    if not (src / 'train.py').exists(): sys.exit(f'nanoGPT not found in {src}: pass --nanogpt DIR (a checkout of karpathy/nanoGPT)')
     shutil.copytree(src, d, ignore=shutil.ignore_patterns('.git', 'out*', '__pycache__'))
     s = text.read_text(); chars = sorted(set(s)); stoi = {ch: i for i, ch in enumerate(chars)}
     ids, n = np.array([stoi[ch] for ch in s], dtype=np.uint16), int(len(s) * 0.9)
@@ -425,4 +424,9 @@ if __name__ == '__main__':
     g = sub.add_parser('gpu'); g.add_argument('--steps', type=int, default=20); g.add_argument('--batch_size', type=int, default=16)
     g.add_argument('--peak_tflops', type=float, default=None)
     args = p.parse_args()
+    # the inputs outside the repository (the defaults are the development machines' copies), checked before any work
+    if 'text' in args: require_file(args.text, 'text file', '--text path/to/tinyshakespeare.txt')
+    if args.what == 'race' or (args.what == 'speedrun' and args.race):
+        require_file(Path(args.nanogpt) / 'train.py', 'nanoGPT train.py', '--nanogpt path/to/nanoGPT (a checkout of karpathy/nanoGPT)')
+    if args.what == 'speedrun': require_file(args.config, 'config file', '--config path/to/config.yaml')
     dict(throughput=throughput, quality=quality, gpu=gpu, race=race, speedrun=speedrun)[args.what](args)

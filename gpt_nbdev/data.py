@@ -124,7 +124,9 @@ def find_text_files(spec)->list: # sorted paths of .txt/.md/.jsonl files
         files = sorted(f for f in p.rglob('*') if f.is_file() and not any(s.startswith('.') for s in f.relative_to(p).parts))
         where = f"the folder {spec}"
     files = [f for f in files if f.suffix.lower() in TEXT_SUFFIXES]
-    if not files: raise DataError(f"{where} holds no .txt, .md or .jsonl files: point to your text files")
+    if not files and where.startswith('the glob') and not globlib.glob(os.path.expanduser(spec), recursive=True):
+        raise DataError(f"{where} matches no files: check the path")
+    if not files: raise DataError(f"{where} holds no .txt, .md, .jsonl or .parquet files: point to your text files")
     return files
 
 # %% ../nbs/05_data.ipynb #3bc4964e
@@ -160,7 +162,7 @@ def _hf_error(e:Exception, what:str)->DataError:
     if isinstance(e, (ConnectionError, TimeoutError, OSError)):
         hint = ' (HF_HUB_OFFLINE is set and it is not in the local cache)' if _offline() else ''
         return DataError(f"could not read {what}{hint} ({why}): check your network, "
-                         f"or pass local .txt/.jsonl files instead")
+                         f"or pass local .parquet, .txt or .jsonl files instead")
     if isinstance(e, ValueError): return DataError(f"could not read {what}: {why}")   # e.g. an unknown split
     return None
 
@@ -173,7 +175,7 @@ def documents(self:HFSource, text_field='text'):
     endpoint = os.environ.get('HF_ENDPOINT', 'https://huggingface.co').rstrip('/')
     if not self.local and not _offline() and (why := unreachable(f"{endpoint}/api/datasets/{self.name}")):
         raise DataError(f"the Hugging Face Hub ({endpoint}) cannot be reached ({why}), so {what} cannot be read: "
-                        f"download it where you have a network and pass its local .txt/.jsonl files instead")
+                        f"download it where you have a network and pass its local .parquet (as the Hub has it), .txt or .jsonl files instead")
     try:
         ds = datasets.load_dataset(self.name, self.config, split=self.split, data_files=self.data_files,
                                    streaming=self.streaming, revision=self.revision)

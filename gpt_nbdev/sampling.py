@@ -13,7 +13,7 @@ __all__ = ['METHODS', 'SETTINGS_OF', 'PACK_AFTER', 'SMALL_MODEL', 'main', 'FROZE
            'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
-import codecs, copy, statistics, sys, threading, warnings
+import codecs, copy, statistics, sys, threading, warnings, weakref
 from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
@@ -262,6 +262,7 @@ class Decoder:
         self.cache = self.new_cache() if use_cache else None
 
     def new_cache(self): return self.model.new_kv_cache(self.batch_size, self.size)
+    def release(self): "Let go of what the decoding held: nothing here (a `StaticDecoder` may hold a kept step)"
     @property
     def batch_size(self)->int: return self.tokens.size(0)
     @property
@@ -328,15 +329,17 @@ def decode(
 ): # yields a `Picked` per new token
     "The decoding loop: prefill, then choose a token per row, yield it, and run the model one step on it"
     with eval_mode(dec.model):
-        logits = dec.prefill()
-        V = min(logits.size(-1), vocab_size or logits.size(-1))
-        seen = dec.seen(V) if sampling.repetition_penalty != 1.0 else None
-        for i in range(dec.max_new_tokens):
-            scores = sampling.scores(logits[:, :V], seen)
-            tokens = sampling.choose(scores, generator)
-            if seen is not None: seen.scatter_(1, tokens[:, None], True)
-            yield Picked(tokens, scores)
-            if i < dec.max_new_tokens - 1: logits = dec.step(tokens)   # the last token needs no forward
+        try:
+            logits = dec.prefill()
+            V = min(logits.size(-1), vocab_size or logits.size(-1))
+            seen = dec.seen(V) if sampling.repetition_penalty != 1.0 else None
+            for i in range(dec.max_new_tokens):
+                scores = sampling.scores(logits[:, :V], seen)
+                tokens = sampling.choose(scores, generator)
+                if seen is not None: seen.scatter_(1, tokens[:, None], True)
+                yield Picked(tokens, scores)
+                if i < dec.max_new_tokens - 1: logits = dec.step(tokens)   # the last token needs no forward
+        finally: dec.release()                                       # done, stopped early, or failed
 
 # %% ../nbs/07_sampling.ipynb #7ab19840
 def make_decoder(model:GPT, prompts, max_new_tokens:int,
@@ -361,6 +364,7 @@ def _count_prompts(prompts)->tuple:
 
 def _generator(seed, generator, device):
     if generator is not None or seed is None: return generator
+    _check(isinstance(seed, int) and 0 <= seed < 2**64, f'seed must be an integer from 0 to 2**64 - 1, got {seed}')
     return torch.Generator(device=device).manual_seed(seed)
 
 def _sampling(sampling, settings:dict)->Sampling:
@@ -679,6 +683,7 @@ class StaticDecodeStep(nn.Module):
                                     for _ in range(c.n_layer))
         self.register_buffer('real', torch.zeros(batch_size, max_len, dtype=torch.bool, device=p.device), persistent=False)
         self.ready = False                                      # True once a token has gone through it (compiled, if it compiles)
+        self.in_use = threading.Lock()                          # held by the one decoder (or warm-up) writing its cache
 
 # %% ../nbs/07_sampling.ipynb #b961d979
 @patch
@@ -827,9 +832,12 @@ class StaticDecoder(Decoder):
 
     def new_cache(self):
         slots = cache_slots(self.model, self.size)
-        if self.net is self.model: cache, self.step_fn = static_decode_step(self.model, self.batch_size, slots, self.compile)
-        else: cache = self.step_fn = StaticDecodeStep(self.net, self.batch_size, slots)   # eager, on packed weights
-        self.cudagraphs = self.compile and self.device.type == 'cuda'   # then each step is a graph replay
+        cache, self.step_fn = static_decode_step(self.model, self.batch_size, slots, self.compile) if self.net is self.model else (None, None)
+        if cache is not None and cache.in_use.acquire(blocking=False):            # the kept step: this decoder's until released
+            self.release = weakref.finalize(self, cache.in_use.release)            # (by `decode`'s end, or when it is dropped)
+        else: cache = self.step_fn = StaticDecodeStep(self.net, self.batch_size, slots)   # eager, of its own: on packed weights,
+                                                                                # or while another decoding holds the kept step
+        self.cudagraphs = self.step_fn is not cache and self.device.type == 'cuda'   # a compiled step: each token a graph replay
         self.real_one = torch.ones(self.batch_size, 1, dtype=torch.bool, device=self.device)   # a new token is real
         return cache
 
@@ -890,9 +898,10 @@ def warm_up(
     step, fn = static_decode_step(model, batch_size, cache_slots(model, size or model.config.block_size), compile=True)
     dev = step.real.device
     zeros = torch.zeros(batch_size, 1, dtype=torch.long, device=dev)
-    for _ in range(3 if dev.type == 'cuda' else 1):
-        if dev.type == 'cuda': torch.compiler.cudagraph_mark_step_begin()
-        fn(zeros, zeros, torch.zeros(1, dtype=torch.long, device=dev), torch.ones(batch_size, 1, dtype=torch.bool, device=dev))
+    with step.in_use:                                                  # its cache is written: no decoding may be using it
+        for _ in range(3 if dev.type == 'cuda' else 1):
+            if dev.type == 'cuda': torch.compiler.cudagraph_mark_step_begin()
+            fn(zeros, zeros, torch.zeros(1, dtype=torch.long, device=dev), torch.ones(batch_size, 1, dtype=torch.bool, device=dev))
     step.ready = True
 
 # %% ../nbs/07_sampling.ipynb #5a237a18

@@ -2,11 +2,12 @@
 """Write the command-line scripts in `scripts/` from the notebooks: `make export` runs this after `nbdev_export`.
 
 A notebook cell that starts with `#| script NAME` imports the command it runs as `main`; it becomes `scripts/NAME.py`,
-verbatim but for its directive line, under a header that says where it came from and followed by the line that calls
-`main` when the file is run (the notebook cell only imports it, so that running the notebook does not run the command). nbdev 2 exports only into the package (`nbdev.export.nb_export` writes modules, each with `__all__` and cell
-markers), while a script must be a plain file outside it; this is the small step that closes that gap. `make check-sync`
-runs it too, so a script that drifts from its notebook fails the test suite. Scripts that no notebook writes any more
-are removed."""
+verbatim but for its directive line, under a shebang and a header that says where it came from, followed by the line
+that calls `main` when the file is run (the notebook cell only imports it, so that running the notebook does not run
+the command), and executable (`scripts/NAME.py` runs as a command). nbdev 2 exports only into the package
+(`nbdev.export.nb_export` writes modules, each with `__all__` and cell markers), while a script must be a plain file
+outside it; this is the small step that closes that gap. `make check-sync` runs it too, so a script that drifts from its
+notebook fails the test suite. Scripts that no notebook writes any more are removed."""
 import json, re, sys
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def main():
                     f'file.\n{body}')
             f = out / f'{name}.py'
             if not f.exists() or f.read_text() != text: f.write_text(text)
+            mode = f.stat().st_mode
+            f.chmod(mode | (mode & 0o444) >> 2)          # executable wherever readable: the shebang's job
     for f in out.glob('*.py'):
         if f.stem not in written: f.unlink()
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """A real-browser test of the live generation widget in JupyterLab (`make test-ui`).
 
-    .venv/bin/python tools/ui_test.py [--notebook 08_widget.ipynb] [--out out/ui-test] [--timeout 300]
+    .venv/bin/python tools/ui_test.py [--notebook 12_widget.ipynb] [--out out/ui-test] [--timeout 300]
 
 What it does, in order (every wait is on page or server state, each with an explicit timeout capped by --timeout):
 
@@ -40,8 +40,9 @@ What it does, in order (every wait is on page or server state, each with an expl
    "Generate" and "Stop". Types a prompt and a seed (--seed, so that the text is repeatable), clicks Generate, waits
    for the status line "done: N tokens, X tokens/s", and checks the new text (>= 20 characters, >= --min-printable of
    them printable ASCII or whitespace, >= 3 words; the sample may be prose or one of the corpus' tables, and a broken
-   decode shows as U+FFFD or control bytes) and the candidates table (a table headed "next token" with rows). Then sets "new tokens"
-   to its maximum, clicks Generate, clicks Stop as soon as text streams in, and checks that the status says
+   decode shows as U+FFFD or control bytes) and the candidates table (a table headed "next token" with rows, and not
+   the one shown before the click: Run All's own generation has drawn one already). Then sets "new tokens" to its
+   maximum, clicks Generate, clicks Stop as soon as text streams in, and checks that the status says
    "stopped after N tokens", Generate is enabled again, Stop disabled, and the output does not change for a quiet
    period of 1 s (20x the widget's 50 ms update cadence: the one fixed-length wait, which asserts the absence of
    change and so cannot race). Page state is polled every 100 ms (20 ms while waiting to click Stop), not on every
@@ -63,8 +64,8 @@ import urllib.parse, urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# Tested by default: the first of these that exists (the chapters are being renumbered, hence the patterns)
-DEFAULT_NOTEBOOKS = ('08_widget.ipynb', '05_sampling.ipynb', '*_widget.ipynb', '*_sampling.ipynb')
+# Tested by default: the first of these that exists (the widget chapter; the pattern finds it if it is renumbered)
+DEFAULT_NOTEBOOKS = ('12_widget.ipynb', '*_widget.ipynb')
 CHROMIUM = '/usr/bin/chromium'
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
@@ -311,6 +312,7 @@ PAGE_JS = r"""
   };
   U.outputEl = () => U.widget.querySelector('.gpt-output pre') || U.widget.querySelector('.widget-html-content > pre');
   U.table = () => [...U.widget.querySelectorAll('table')].find(t => /next token/.test(txt(t.querySelector('th'))));
+  U.chart = () => { const t = U.table(); return t ? t.outerHTML : ''; };   // the candidates table as drawn
   U.state = () => {
     const out = U.outputEl(), b = out && out.querySelector('b'), t = U.table();
     const g = U.button('Generate'), s = U.button('Stop');
@@ -320,16 +322,18 @@ PAGE_JS = r"""
   };
   U.mark = () => { U.since = U.events.length; U.markText = U.state().text; };
   U.finished = /^(done:|stopped after|error)/;
+  U.running = /^(generating|compiling)/;                  // the status while generating (compiling: the step, first)
   // a generation started after mark() and has ended
   U.generationDone = () => {
     const ev = U.events.slice(U.since), s = U.state();
-    return ev.some(e => e.genDisabled || /^generating/.test(e.status)) && !s.genDisabled && U.finished.test(s.status);
+    const started = ev.some(e => e.genDisabled || U.running.test(e.status));
+    return started && !s.genDisabled && U.finished.test(s.status);
   };
   // a generation started after mark(): 'streaming' once its text comes in, 'ended' if it is already over
   U.streaming = () => {
     if (U.generationDone()) return 'ended';
     const ev = U.events.slice(U.since), s = U.state();
-    return ev.some(e => /^generating/.test(e.status) || e.genDisabled) && s.text !== U.markText ? 'streaming' : null;
+    return ev.some(e => U.running.test(e.status) || e.genDisabled) && s.text !== U.markText ? 'streaming' : null;
   };
   U.quiet = (ms) => new Promise((resolve) => {
     let n = 0;
@@ -509,6 +513,7 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
         seed = w.locator('.widget-text', has=page.locator('.widget-label', has_text=re.compile(r'^\s*seed'))).locator('input')
         seed.fill(str(args.seed), timeout=b.ms(10))
         seed.press('Enter', timeout=b.ms(10))          # IntText sends its value on Enter (or blur)
+    chart_before = b.js('() => __uit.chart()')         # Run All's own generation has drawn one: this one must replace it
     s = generate_once('the first generation to finish (status "done: ...")')
     if not s['status'].startswith('done:'): raise Failure(f'the first generation did not finish: status {s["status"]!r}')
     if s['prompt'] is not None and s['prompt'] != args.prompt:        # the widget shows the prompt in bold, then the text
@@ -519,6 +524,8 @@ def run_test(args, b: Browser, nb_path: str, server: LabServer, out: Path, say) 
         raise Failure(f'the generated text is not readable ({len(new)} characters, {100 * ratio:.0f}% printable ASCII, '
                       f'{n_words} words): {new[:120]!r}')
     if s['rows'] < 1: raise Failure('the candidates table ("next token") has no rows after generating')
+    if b.js('() => __uit.chart()') == chart_before:
+        raise Failure('the candidates table ("next token") did not change: it still shows the generation before the click')
     m = TOKENS.search(s['status'])
     if not m: raise Failure(f'no tokens/s in the status line {s["status"]!r}')
     n_tok, tps = int(m.group(2)), float(m.group(3))

@@ -26,6 +26,11 @@ else why="NPROC_PER_NODE=$nproc_per_node"; fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( cores / nproc_per_node > 0 ? cores / nproc_per_node : 1 ))}
 echo "gpt_nbdev: $nproc_per_node process(es) on this machine ($why), $OMP_NUM_THREADS thread(s) each" >&2
 
+if [[ ${NNODES:-1} != 1 ]] && [[ -z ${MASTER_ADDR:-} || $MASTER_ADDR == 127.* || $MASTER_ADDR == localhost || $MASTER_ADDR == ::1 ]]; then
+  echo "error: NNODES=$NNODES, but MASTER_ADDR is '${MASTER_ADDR:-}', which the other machines cannot reach: give -e MASTER_ADDR=the first machine's address" >&2
+  exit 2
+fi
+
 exec torchrun --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" --nproc_per_node="$nproc_per_node" \
   --rdzv_backend=c10d --rdzv_endpoint="${MASTER_ADDR:-127.0.0.1}:${MASTER_PORT:-29500}" --rdzv_id="${RDZV_ID:-gpt_nbdev}" \
   --max_restarts="${MAX_RESTARTS:-3}" scripts/train_ddp.py "$@"
