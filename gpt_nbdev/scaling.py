@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['CHECK_RUN', 'ddp_check', 'global_batch_tokens', 'grad_accum_for', 'train_script', 'torchrun_command',
-           'DdpCheckFailed', 'compare_runs', 'ddp_check_command']
+           'DdpCheckFailed', 'compare_runs', 'ddp_check_command', 'torchrun_main']
 
 # %% ../nbs/13_scaling.ipynb #0eaadf3b
-import contextlib, os, shutil, signal, subprocess, sys, tempfile, time
+import contextlib, logging, os, shutil, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 import gpt_nbdev
 from .core import GptError, command, resolve_device
@@ -122,3 +122,19 @@ def ddp_check_command(
         print(f'relative difference of the weights {err:.1e} (tolerance {tol:g}): OK')
 
 ddp_check = command(ddp_check_command)
+
+# %% ../nbs/13_scaling.ipynb #aaa22c87
+class _BadInputFailure(logging.Filter):
+    "Drop torchrun's log line for a process that exited with status 2 (bad input, already said in one line)"
+    def filter(self, record): return '(exitcode: 2)' not in record.getMessage()
+
+def torchrun_main(argv:list=None, # torchrun's arguments (default: the process's)
+                 ):
+    "`torchrun`, except that a job whose first failed process exited with status 2 ends with status 2 and no report"
+    from torch.distributed.run import parse_args, run
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    logging.getLogger('torch.distributed.elastic.multiprocessing.api').addFilter(_BadInputFailure())
+    try: run(parse_args(sys.argv[1:] if argv is None else argv))
+    except ChildFailedError as e:
+        if e.get_first_failure()[1].exitcode == 2: sys.exit(2)
+        raise
