@@ -25,7 +25,7 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 from tqdm import tqdm
 from .core import GptError, FolderLock, file_sha256, fsync_dir, write_json, unreachable, command, usable_cores
-from .tokenizers import TOKENIZERS, BPE_FILE, bytes_encoding, get_tokenizer, train_bpe, bpe_ranks, save_bpe
+from .tokenizers import TOKENIZERS, BPE_FILE, TokenizerError, bytes_encoding, get_tokenizer, train_bpe, bpe_ranks, save_bpe
 
 # %% ../nbs/05_data.ipynb #975d49ce
 class DataError(GptError):
@@ -827,13 +827,21 @@ def _num_proc(src, tokenizer:str, num_proc)->int:
     return 1 if tokenizer == 'bytes' or (src.nbytes or 1 << 40) < SMALL_CORPUS else usable_cores()
 
 # %% ../nbs/05_data.ipynb #8c17bef1
+def _tokenizer_to_prepare_with(tokenizer:str, folder:Path):
+    "`get_tokenizer`; a GPT-2 vocabulary that cannot be had also names the tokenizers that need none"
+    try: return get_tokenizer(tokenizer, folder)
+    except TokenizerError as e:
+        if tokenizer != 'gpt2': raise
+        raise TokenizerError(f'{e}; or prepare with --tokenizer bytes or bpe, which need no download') from None
+
+# %% ../nbs/05_data.ipynb #42d58458
 def _tokenize_into(tmp:Path, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)->tuple:
     "Train the BPE if asked, then write `tmp/train.bin` and `tmp/val.bin`: (the tokenizer, the counts and the kind of split)"
     if tokenizer == 'bpe':
         if progress: print(f"training a {vocab}-token BPE on {src.description}", file=sys.stderr)
         sample = lambda: _take_bytes((d for d, v in pairs()[0] if not v), bpe_sample_bytes)
         save_bpe(_in_thread(lambda: bpe_ranks(train_bpe(sample(), vocab))), tmp / BPE_FILE)
-    enc = get_tokenizer(tokenizer, tmp)          # before any worker starts: a tokenizer that cannot load fails here
+    enc = _tokenizer_to_prepare_with(tokenizer, tmp)   # before any worker starts: a tokenizer that cannot load fails here
     num_proc = _num_proc(src, tokenizer, num_proc)
     stream, split = pairs()
     with tqdm(total=src.nbytes, unit='B', unit_scale=True, desc=f'tokenizing {src.slug}', disable=not progress,
@@ -1130,7 +1138,7 @@ def prepare_shards(
                 if progress: print(f"training a {vocab}-token BPE on {src.description}", file=sys.stderr)
                 sample = lambda: _take_bytes((d for d, v in pairs_from(0) if not v), bpe_sample_bytes)
                 save_bpe(_in_thread(lambda: bpe_ranks(train_bpe(sample(), vocab))), work / BPE_FILE)
-            enc = get_tokenizer(tokenizer, work)
+            enc = _tokenizer_to_prepare_with(tokenizer, work)
             bar = _Progress(*_approx_size(src, tokenizer, max_docs, max_tokens), enabled=progress)
             n = _write_shards(pairs_from, work, settings, state, tokenizer, dtype, _num_proc(src, tokenizer, num_proc), bar)
             meta = _meta(enc, {k: v for k, v in n.items() if k != 'shards'}, src, tokenizer, dtype, settings, text_field)

@@ -36,8 +36,7 @@ def tiktoken_cached(urls)->bool:
 
 def gpt2_encoding(timeout:float=5.0)->tiktoken.Encoding:
     "tiktoken's GPT-2 encoding; a `TokenizerError` at once if its vocabulary is neither cached nor downloadable"
-    fix = ("connect once to cache it, set TIKTOKEN_CACHE_DIR to a folder that holds it, "
-           "or use the bytes or bpe tokenizer (--tokenizer bytes)")
+    fix = "connect once to cache it, or set TIKTOKEN_CACHE_DIR to a folder that holds it"
     if not tiktoken_cached(GPT2_URLS) and (why := unreachable(GPT2_URLS[0], timeout)):
         raise TokenizerError(f"the GPT-2 vocabulary is not cached and cannot be downloaded ({why}): {fix}")
     try: return tiktoken.get_encoding('gpt2')

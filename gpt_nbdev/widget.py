@@ -6,11 +6,10 @@
 __all__ = ['COMPILING_STATUS', 'candidates_html', 'SamplingControls', 'GenerationWidget']
 
 # %% ../nbs/12_widget.ipynb #423cc53e
-import html, re, threading, time
+import html, threading, time
 from pathlib import Path
 from fastcore.basics import patch
 from .core import GptError
-from .tokenizers import TokenizerError
 from .checkpoint import load_checkpoint
 from .sampling import METHODS, Step, Sampling, sampling_for, stream_steps, generation_threads, threads_for
 from .sampling import encode_prompt, ready_or_warm_up, compiled_ready, cache_slots
@@ -56,14 +55,6 @@ class SamplingControls:
     def sampling(self)->Sampling: return sampling_for(self.method.value, self.temperature.value, self.top_k.value, self.top_p.value)
 
 # %% ../nbs/12_widget.ipynb #621b1e62
-def _load_for_widget(path, device, dtype, tokenizer):
-    "`load_checkpoint`, with advice that fits a widget: the command line's other tokenizer (`--tokenizer bytes`) is left out"
-    try: return load_checkpoint(path, device, dtype, tokenizer)
-    except TokenizerError as e:     # another tokenizer suits new data, not a trained model: it needs the one it learned
-        advice = re.sub(r',? or use [^,:]*\(--tokenizer \w+\)', '', str(e))
-        if advice == str(e): raise
-        raise TokenizerError(advice) from None
-
 def _cache_size(model, enc, prompt:str, max_new_tokens:int)->int:
     "The positions a generation's cache must hold: the prompt and the new tokens, at most the context"
     return min(model.config.block_size, len(encode_prompt(enc, prompt)) + max_new_tokens)
@@ -82,7 +73,7 @@ class GenerationWidget(SamplingControls):
                  tokenizer:str=None, # for loading a checkpoint that names none (default: the one it was trained with)
                 ):
         import ipywidgets as W
-        if isinstance(model, (str, Path)): model, enc = _load_for_widget(model, device, dtype, tokenizer)
+        if isinstance(model, (str, Path)): model, enc = load_checkpoint(model, device, dtype, tokenizer)
         elif enc is None: raise GptError('GenerationWidget needs the tokenizer with a model: pass enc= (or a checkpoint path)')
         super().__init__(enc.n_vocab, 4 * model.config.block_size, max_new_tokens)
         self.model, self.enc, self.n_candidates, self.threads = model, enc, n_candidates, threads or generation_threads(model)
