@@ -11,7 +11,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from .core import GptError
 from .checkpoint import load_checkpoint
-from .sampling import METHODS, Step, Sampling, sampling_for, stream_steps, generation_threads, threads_for
+from .sampling import METHODS, DEFAULT_METHOD, Step, Sampling, sampling_for, stream_steps, generation_threads, threads_for
 from .sampling import encode_prompt, ready_or_warm_up, compiled_ready, cache_slots
 
 # %% ../nbs/12_widget.ipynb #e2127f3e
@@ -37,7 +37,7 @@ class SamplingControls:
                 ):
         import ipywidgets as W
         full = dict(style={'description_width': 'initial'}, layout=W.Layout(width='22em'))
-        self.method = W.Dropdown(options=METHODS, value='top-k', description='method', **full)
+        self.method = W.Dropdown(options=METHODS, value=DEFAULT_METHOD, description='method', **full)
         self.temperature = W.FloatSlider(value=0.8, min=0.0, max=2.0, step=0.05, description='temperature', **full)
         self.top_k = W.IntSlider(value=min(50, vocab_size), min=1, max=min(vocab_size, 500), description='top-k', **full)
         self.top_p = W.FloatSlider(value=0.9, min=0.01, max=1.0, step=0.01, description='top-p', **full)
