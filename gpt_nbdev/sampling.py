@@ -241,6 +241,7 @@ def packed_model(model:GPT)->GPT: # the model (the copy decodes in eval mode wha
 class Decoder:
     "A batch being decoded: its tokens so far, its KV cache, and each row's positions and padding"
     packs = True   # its forwards may run on packed weights (`packed_model`); a compiled `StaticDecoder`'s do not
+    compiled = False   # its one-token step runs compiled code (a `StaticDecoder` holding a compiled step)
     @torch.inference_mode()
     def __init__(self,
                  model:GPT, # the model, in eval mode
@@ -501,6 +502,7 @@ class Step:
     token:int
     text:str
     candidates:list
+    compiled:bool=False # whether the decoding runs a compiled one-token step (asked for, it may be busy with another decoding)
 
 def candidates(enc, sampling:Sampling, scores:torch.Tensor, n:int)->list:
     "The `n` most likely tokens under `scores` (V,), as `Candidate`s: their probability before and after `sampling`'s warpers"
@@ -529,7 +531,7 @@ def stream_steps(
     dec = make_decoder(model, [ids], max_new_tokens, use_cache, compile=compile, overflow_keep=overflow_keep)
     for picked in decode(dec, sampling, _generator(seed, generator, dec.device), enc.n_vocab):
         t = picked.tokens.item()                                   # the one host sync per token that streaming needs
-        yield Step(t, text.push(t), candidates(enc, sampling, picked.scores[0], n_candidates) if n_candidates else [])
+        yield Step(t, text.push(t), candidates(enc, sampling, picked.scores[0], n_candidates) if n_candidates else [], dec.compiled)
         if text.stopped: return
     if rest := text.finish(): yield Step(None, rest, [])
 
@@ -838,7 +840,8 @@ class StaticDecoder(Decoder):
             self.release = weakref.finalize(self, cache.in_use.release)            # (by `decode`'s end, or when it is dropped)
         else: cache = self.step_fn = StaticDecodeStep(self.net, self.batch_size, slots)   # eager, of its own: on packed weights,
                                                                                 # or while another decoding holds the kept step
-        self.cudagraphs = self.step_fn is not cache and self.device.type == 'cuda'   # a compiled step: each token a graph replay
+        self.compiled = self.step_fn is not cache                             # the kept step, compiled
+        self.cudagraphs = self.compiled and self.device.type == 'cuda'        # on a GPU: each token a graph replay
         self.real_one = torch.ones(self.batch_size, 1, dtype=torch.bool, device=self.device)   # a new token is real
         return cache
 

@@ -152,15 +152,17 @@ def _run(self:GenerationWidget, prompt, max_new_tokens, sampling, seed):
     end = '<span style="color:red">error: the generation ended unexpectedly</span>'
     try:
         with threads_for(self.threads):
-            compiled = self._compile_choice(prompt, max_new_tokens)
+            asked = self._compile_choice(prompt, max_new_tokens)
             slots = cache_slots(self.model, _cache_size(self.model, self.enc, prompt, max_new_tokens))
-            compiling = compiled and not compiled_ready(self.model, 1, slots)   # compile=True, and not compiled yet
+            compiling = asked and not compiled_ready(self.model, 1, slots)   # compile=True, and not compiled yet
             self.status.value = COMPILING_STATUS if compiling else 'generating...'
             steps = stream_steps(self.model, self.enc, prompt, max_new_tokens, sampling=sampling, seed=seed,
-                                 n_candidates=self.n_candidates, compile=compiled)
+                                 n_candidates=self.n_candidates, compile=asked)
             for step in steps:
                 self.text += step.text
-                if step.token is not None: self.n_tokens, self.last_step = self.n_tokens + 1, step
+                if step.token is not None: self.n_tokens, self.last_step, compiled = self.n_tokens + 1, step, step.compiled
+                if compiling and not compiled:              # the compiled step was busy (another decoding): eager
+                    compiling, self.status.value = False, 'generating...'
                 if compiling and step.token is not None:    # the step compiles at its first call, between tokens 1 and 2
                     now = time.perf_counter()
                     if self.n_tokens == 2: compile_s, compiling, self.status.value = now - clock[0], False, 'generating...'
