@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['LAUNCHER_VARS', 'closed_port', 'tiny_model', 'flags', 'run_cli', 'quiet', 'random_text', 'env', 'child_env',
-           'snapshot', 'wait_for_step', 'lively_hf', 'lively']
+           'snapshot', 'wait_for_step', 'lively_hf', 'lively', 'cuda_here']
 
 # %% ../nbs/99_testing.ipynb #ab4f3b4a
 import contextlib, io, json, os, time
@@ -122,3 +122,10 @@ def lively_hf(vocab_size=300, n_positions=64, n_embd=64, n_layer=3, n_head=4, se
 def lively(vocab_size=257, seed=0, **cfg):
     "The same for our GPT: a tiny model (the 'bytes' vocabulary by default) with varied greedy output"
     return _liven(tiny_model(vocab_size, seed, **cfg))
+
+# %% ../nbs/99_testing.ipynb #36e5b77e
+def cuda_here()->bool:
+    "Whether a CUDA GPU is here; if not, say so, and that `make gpu-check` runs these cells on one"
+    if torch.cuda.is_available(): return True
+    print('no CUDA GPU here: `make gpu-check` runs this cell on one')
+    return False
