@@ -12,7 +12,7 @@ import json, os, shutil, tempfile
 from pathlib import Path
 import torch
 import gpt_nbdev
-from .core import atomic_write, write_json, fsync_dir, file_sha256, rel_err, DiskFull, FolderLock
+from .core import atomic_write, write_json, fsync_dir, file_sha256, rel_err, DiskFull, FolderLock, missing_folders, remove_empty
 from .model import GPT, PRETRAINED, CheckpointError, WEIGHTS, CONFIG, checkpoint_dir
 from .tokenizers import get_tokenizer, BPE_FILE
 
@@ -109,12 +109,6 @@ def load_train_state(out_dir)->dict:
 # %% ../nbs/06_checkpoint.ipynb #47c05dda
 LOCK = '.lock'
 
-def _remove_empty(folders):
-    "Remove `folders`, deepest first, as long as they are empty"
-    for d in folders:
-        try: d.rmdir()
-        except OSError: return
-
 class RunDirClaim(FolderLock):
     "A `FolderLock` on a run's directory whose release takes away what the claim made: its lock file, the folders it created if left empty"
     def __init__(self, out_dir, # the run's directory (it exists)
@@ -136,19 +130,18 @@ class RunDirClaim(FolderLock):
         if self.fd is None: return
         if self.made_lock: self.path.unlink(missing_ok=True)     # while still locked (see `acquire`)
         super().release()
-        _remove_empty(self.made)
+        remove_empty(self.made)
 
 def claim_run_dir(out_dir)->RunDirClaim:
     "Hold `out_dir` (a writable directory, created if need be) for this process until `.release()` or the process ends"
     out = Path(out_dir)
     if out.exists() and not out.is_dir(): raise CheckpointError(f'--out_dir {out} is a file: choose a directory')
-    full = Path(os.path.abspath(out))
-    made = [d for d in (full, *full.parents) if not d.exists()]      # what `mkdir` creates, deepest first
+    made = missing_folders(out)                                     # what `mkdir` creates, deepest first
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out): pass
     except OSError as e:
-        _remove_empty(made)
+        remove_empty(made)
         raise CheckpointError(f'--out_dir {out} is not writable ({e.strerror or e}): choose another --out_dir or fix its permissions') from None
     return RunDirClaim(out, made).acquire()
 

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['DEVICES', 'AUTO_DEVICE', 'PRECISIONS', 'TIMINGS', 'GptError', 'fsync_dir', 'atomic_write', 'write_json',
-           'file_sha256', 'DiskFull', 'disk_full', 'FolderLocked', 'FolderLock', 'cache_dir', 'unreachable',
-           'DownloadError', 'download', 'resolve_device', 'usable_cores', 'cpu_has_bf16', 'fast_dtype', 'best_time',
-           'measured_once', 'fastest_seen', 'bf16_speedup', 'fastest', 'resolve_dtype', 'autocast', 'sum_dtype',
-           'keep_freed_memory', 'eval_mode', 'unwrap', 'model_device', 'rel_err', 'closest_match', 'command']
+           'file_sha256', 'DiskFull', 'disk_full', 'missing_folders', 'remove_empty', 'FolderLocked', 'FolderLock',
+           'cache_dir', 'unreachable', 'DownloadError', 'download', 'resolve_device', 'usable_cores', 'cpu_has_bf16',
+           'fast_dtype', 'best_time', 'measured_once', 'fastest_seen', 'bf16_speedup', 'fastest', 'resolve_dtype',
+           'autocast', 'sum_dtype', 'keep_freed_memory', 'eval_mode', 'unwrap', 'model_device', 'rel_err',
+           'closest_match', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
 import argparse, ctypes, difflib, errno, fcntl, hashlib, inspect, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
@@ -85,6 +86,18 @@ def disk_full(err:BaseException, # the error a write raised
     if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT): return True
     try: return shutil.disk_usage(folder).free < margin
     except OSError: return False
+
+# %% ../nbs/00_core.ipynb #a796b694
+def missing_folders(path)->list:
+    "The folders `Path(path).mkdir(parents=True)` would create, the deepest first"
+    full = Path(os.path.abspath(path))
+    return [d for d in (full, *full.parents) if not d.exists()]
+
+def remove_empty(folders:list): # folders, the deepest first (`missing_folders`)
+    "Remove `folders` in order, as long as each is empty"
+    for d in folders:
+        try: d.rmdir()
+        except OSError: return                # not empty (or gone): it and those above stay
 
 # %% ../nbs/00_core.ipynb #50726099
 class FolderLocked(GptError): "Another process holds the folder"
@@ -359,12 +372,12 @@ def command(func):
     def main(argv:list=None): # the command-line arguments; None: `sys.argv[1:]`
         parser = anno_parser(func)                                   # prog: argparse's default, the program run
         parser.allow_abbrev = False                                  # --max_iter is not --max_iters
-        parser.error = lambda message: parser.exit(2, f'error: {message}: see {parser.prog} --help\n')   # no usage block
+        parser.error = lambda message: parser.exit(2, f'error: {message}: see {parser.prog} --help\n' if _says() else None)   # no usage block
+        _drop_fastcore_flags(parser)
         _both_ways(parser, func)
         ns, unknown = parser.parse_known_args(argv, namespace=_Namespace())
         if unknown: parser.error(_unrecognized(parser, unknown))
-        given = {k: v for k, v in vars(ns).items() if k not in ('pdb', 'xtra')}   # argparse set only what was given
-        try: func(**given)
+        try: func(**vars(ns))                                        # argparse set only what was given
         except GptError as e:
             if not e.silent: print(f'error: {e}', file=sys.stderr)
             sys.exit(e.exit_code)
@@ -376,10 +389,22 @@ def command(func):
 
 def _unrecognized(parser, unknown:list)->str:
     "argparse's message for arguments no flag takes, naming the closest flag of each misspelt one"
-    flags = [f for f, a in parser._option_string_actions.items() if a.dest not in ('pdb', 'xtra')]   # not fastcore's own
+    flags = list(parser._option_string_actions)
     misspelt = [w.partition('=')[0] for w in unknown if w.startswith('-') and not _is_number(w)]
     close = list(dict.fromkeys(m for w in misspelt if (m := closest_match(w, flags))))
     return f"unrecognized arguments: {' '.join(unknown)}" + (f" (did you mean {', '.join(close)}?)" if close else '')
+
+def _says()->bool:
+    "Whether this process prints argparse's complaints: a process of its own, or rank 0 of a job (all its processes parse alike)"
+    return os.environ.get('RANK', '0') == '0'
+
+def _drop_fastcore_flags(parser):
+    "Take out the hidden --pdb and --xtra that fastcore's `anno_parser` adds: none of our commands has them, and a flag that does nothing must fail"
+    for a in [a for a in parser._actions if a.dest in ('pdb', 'xtra')]:
+        parser._remove_action(a)
+        for g in parser._action_groups:
+            if a in g._group_actions: g._group_actions.remove(a)
+        for flag in a.option_strings: del parser._option_string_actions[flag]
 
 def _is_number(word:str)->bool:
     try: float(word); return True

@@ -24,7 +24,7 @@ import torch
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from tqdm import tqdm
-from .core import GptError, FolderLock, file_sha256, fsync_dir, write_json, unreachable, command, usable_cores
+from .core import GptError, FolderLock, file_sha256, fsync_dir, write_json, unreachable, command, usable_cores, missing_folders, remove_empty
 from .tokenizers import TOKENIZERS, BPE_FILE, TokenizerError, bytes_encoding, get_tokenizer, train_bpe, bpe_ranks, save_bpe
 
 # %% ../nbs/05_data.ipynb #975d49ce
@@ -754,13 +754,9 @@ def _partial_folder(out:Path):
 @contextmanager
 def _new_parents_undone(out:Path):
     "Within `with`: if the block fails, the folders above `out` that did not exist before it are removed (if empty)"
-    new = [p for p in Path(out).absolute().parents if not p.exists()]     # the deepest first
+    new = missing_folders(Path(out).absolute().parent)
     try: yield
-    except BaseException:
-        for p in new:
-            try: p.rmdir()
-            except OSError: break                                         # not empty (or gone): it and those above stay
-        raise
+    except BaseException: remove_empty(new); raise
 
 # %% ../nbs/05_data.ipynb #80ff6f01
 def _write_tokens(f, tokens:np.ndarray):

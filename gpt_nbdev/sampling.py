@@ -480,8 +480,9 @@ def generate(
     _check(isinstance(num_samples, int) and num_samples >= 1, f'num_samples must be an integer >= 1, got {num_samples}')
     prompts = idx.repeat_interleave(num_samples, 0) if isinstance(idx, torch.Tensor) else [list(p) for p in idx for _ in range(num_samples)]
     ends = RowEnds(len(prompts), eot_token, stop, enc, check_every)
+    rng = _generator(seed, generator, model_device(model))                  # (a bad seed fails before a decoder holds anything)
     dec = make_decoder(model, prompts, max_new_tokens, use_cache, static_cache, compile, overflow_keep)
-    for picked in decode(dec, sampling, _generator(seed, generator, dec.device), vocab_size):
+    for picked in decode(dec, sampling, rng, vocab_size):
         if ends.add(picked.tokens): break
     if ends.watch: ends.look()
     new = torch.stack(ends.new, 1) if ends.new else dec.tokens.new_zeros(len(prompts), 0)
@@ -528,8 +529,9 @@ def stream_steps(
     "Generate one sequence, yielding a `Step` per token as soon as it is chosen"
     sampling = _sampling(sampling, kwargs)
     ids, text = encode_prompt(enc, prompt) if isinstance(prompt, str) else list(prompt), TextStream(enc, stop)
+    rng = _generator(seed, generator, model_device(model))                  # (a bad seed fails before a decoder holds anything)
     dec = make_decoder(model, [ids], max_new_tokens, use_cache, compile=compile, overflow_keep=overflow_keep)
-    for picked in decode(dec, sampling, _generator(seed, generator, dec.device), enc.n_vocab):
+    for picked in decode(dec, sampling, rng, enc.n_vocab):
         t = picked.tokens.item()                                   # the one host sync per token that streaming needs
         yield Step(t, text.push(t), candidates(enc, sampling, picked.scores[0], n_candidates) if n_candidates else [], dec.compiled)
         if text.stopped: return

@@ -124,17 +124,27 @@ def ddp_check_command(
 ddp_check = command(ddp_check_command)
 
 # %% ../nbs/13_scaling.ipynb #aaa22c87
-class _BadInputFailure(logging.Filter):
-    "Drop torchrun's log line for a process that exited with status 2 (bad input, already said in one line)"
-    def filter(self, record): return '(exitcode: 2)' not in record.getMessage()
+class _FailureLines(logging.Filter):
+    "Hold back torchrun's log lines about a failed process and the others it stops, until it is known whether the input was bad"
+    def __init__(self): super().__init__(); self.held = []
+    def filter(self, record):
+        if '(exitcode: ' in (m := record.getMessage()) or 'closing signal' in m: self.held.append(record); return False
+        return True
 
 def torchrun_main(argv:list=None, # torchrun's arguments (default: the process's)
                  ):
     "`torchrun`, except that a job whose first failed process exited with status 2 ends with status 2 and no report"
     from torch.distributed.run import parse_args, run
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    logging.getLogger('torch.distributed.elastic.multiprocessing.api').addFilter(_BadInputFailure())
-    try: run(parse_args(sys.argv[1:] if argv is None else argv))
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, record
+    log, lines = logging.getLogger('torch.distributed.elastic.multiprocessing.api'), _FailureLines()
+    log.addFilter(lines)
+    bad_input = False
+    try: record(run)(parse_args(sys.argv[1:] if argv is None else argv))   # (`record`: the failure's error file, as torchrun)
     except ChildFailedError as e:
-        if e.get_first_failure()[1].exitcode == 2: sys.exit(2)
-        raise
+        bad_input = e.get_first_failure()[1].exitcode == 2                # bad input, said in one line: nothing to add
+        if not bad_input: raise
+    finally:
+        log.removeFilter(lines)
+        if not bad_input:
+            for r in lines.held: log.handle(r)                           # anything else: torchrun's lines, as they were
+    if bad_input: sys.exit(2)

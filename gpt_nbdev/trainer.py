@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'forward_backward', 'Optimizers', 'clip_gradients', 'update',
-           'estimate_loss', 'resume_record', 'check_out_dir', 'prepare_data', 'data_fingerprint', 'resume_data',
-           'check_same_data', 'padded_vocab', 'new_model', 'init_from_model', 'resumed_model', 'choose_model',
-           'check_fits', 'recompute_blocks', 'build_model', 'make_optimizer', 'restore_state', 'check_extras',
-           'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'close_on_sigterm', 'Trainer', 'describe', 'train',
-           'train_command']
+           'estimate_loss', 'resume_record', 'sigterm_deferred', 'check_out_dir', 'prepare_data', 'data_fingerprint',
+           'resume_data', 'check_same_data', 'padded_vocab', 'new_model', 'init_from_model', 'resumed_model',
+           'choose_model', 'check_fits', 'recompute_blocks', 'build_model', 'make_optimizer', 'restore_state',
+           'check_extras', 'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'close_on_sigterm', 'Trainer',
+           'describe', 'train', 'train_command']
 
 # %% ../nbs/11_trainer.ipynb #1989dcef
 import hashlib, importlib.util, json, math, os, signal, sys, threading, time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -139,11 +139,24 @@ def resume_record(out_dir, manifest:dict)->dict:
         st = load_train_state(out_dir); meta['settings'] = {**st.get('config', {}), 'processes': st.get('world_size', 1)}
     return dict(meta, step=manifest['step'], bpe_sha=manifest['files'].get(BPE_FILE))
 
-def check_out_dir(c:TrainConfig, env:DistEnv=DistEnv(), group=None)->tuple:
+@contextmanager
+def sigterm_deferred():
+    "Within `with`, a SIGTERM waits and is raised again as the block ends, so that the block is one step for its handler (main thread)"
+    if threading.current_thread() is not threading.main_thread(): yield; return   # (only the main thread handles signals)
+    came = []                                  # (a signal mask would not do: the signal goes to any thread that lets it in)
+    old = signal.signal(signal.SIGTERM, lambda *args: came.append(args))
+    try: yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        if came: signal.raise_signal(signal.SIGTERM)
+
+def check_out_dir(c:TrainConfig, env:DistEnv=DistEnv(), group=None,
+                  held:list=None, # where the claim goes the moment it is made (for a SIGTERM handler to release); default: a list of its own
+                 )->tuple:
     "Rank 0 holds `c.out_dir` and looks at it: (its `FolderLock` on rank 0, else None; the `resume_record` to resume, or None), or an error for all"
-    held = []
+    held = [] if held is None else held
     def look():
-        held.append(claim_run_dir(c.out_dir))
+        with sigterm_deferred(): held.append(claim_run_dir(c.out_dir))   # a handler sees the claim made and kept, or none
         manifest = check_run_dir(c.out_dir, c.resume, c.overwrite, env.restarts > 0, env.job)
         return manifest and resume_record(c.out_dir, manifest)
     try:
@@ -381,14 +394,15 @@ class Trainer:
         self.env = env = DistEnv.from_env()
         self.device = resolve_device(cfg.device, env.local_rank)
         self.out, self.group, self.log, self.lock, self.last_val, self.val_step = Path(cfg.out_dir), None, None, None, None, None
+        self.held = []                                                     # the claim on out_dir, from the moment it is made
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
         self.threads = share_cores(env.local_world_size) if self.device.type == 'cpu' else None   # the thread count to restore
         if self.device.type == 'cpu': keep_freed_memory()             # no page faults for each step's activations (chapter 00)
-        restore = close_on_sigterm(self.close) if env.world_size == 1 else lambda: None   # killed while it sets up: out_dir as it was
+        self.restore_sigterm = close_on_sigterm(self.close) if env.world_size == 1 else None   # killed before it trains: out_dir as it was
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
-            self.lock, found = check_out_dir(cfg, env, self.group)          # rank 0 holds out_dir; the run to resume, or None
+            self.lock, found = check_out_dir(cfg, env, self.group, self.held)   # rank 0 holds out_dir; the run to resume, or None
             self.resuming, self.saved_step, self.changed = found is not None, found and found['step'], []
             if found: cfg, self.changed = resume_settings(cfg, found['settings'], given, env.world_size)
             if 'max_iters' in given: cfg = replace(cfg, epochs=None)           # a resumed run counted in epochs, now in steps
@@ -424,15 +438,17 @@ class Trainer:
                 raise TrainError(f'not enough memory to set up this run ({type(e).__name__}: {str(e).splitlines()[0][:160]}): '
                                  f'use a smaller model, --batch_size, --grad_accum or --eval_iters') from None
             raise
-        finally: restore()
 
     def close(self):
-        "Release what the run holds: its log, out_dir (a record not committed is discarded), the process group, the thread setting"
+        "Release what the run holds: its log, out_dir (a record not committed is discarded), the process group, the thread setting, SIGTERM"
         if self.log: self.log.close(); self.log = None
-        if self.lock is not None: finish_pending(self.out); self.lock.release(); self.lock = None
+        if self.lock is not None: finish_pending(self.out)
+        for claim in self.held: claim.release()                        # (one made while `check_out_dir` was still looking, too)
+        self.held.clear(); self.lock = None
         if self.group is not None and dist.is_initialized(): dist.destroy_process_group()
         if self.threads is not None: torch.set_num_threads(self.threads)
-        self.group = self.threads = None
+        if self.restore_sigterm is not None: self.restore_sigterm()
+        self.group = self.threads = self.restore_sigterm = None
 
 # %% ../nbs/11_trainer.ipynb #6402aaea
 @patch

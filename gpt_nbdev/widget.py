@@ -170,10 +170,11 @@ def _run(self:GenerationWidget, prompt, max_new_tokens, sampling, seed):
                 if time.perf_counter() - shown > 0.05: self._show(prompt); shown = time.perf_counter()
                 if self._stop.is_set(): stopped = True; break
             steps.close()
-        if clock[1] == self.n_tokens: clock = start      # no token after compiling: timed from the start
+        counted = clock[1] == self.n_tokens              # no token after compiling: timed from the start, compiling in
+        if counted: clock = start
         rate = (self.n_tokens - clock[1]) / (time.perf_counter() - clock[0])
         how = ('' if not compiled else ' (compiled step)' if compile_s is None
-               else f' (compiled step; compiling took {compile_s:.0f} s, not counted)')
+               else f' (compiled step; compiling took {compile_s:.0f} s, {"counted in" if counted else "not counted"})')
         end = f'{"stopped after" if stopped else "done:"} {_tokens(self.n_tokens)}, {rate:.1f} tokens/s{how}'
     except Exception as e: end = f'<span style="color:red">error: {html.escape(f"{type(e).__name__}: {e}")}</span>'
     finally:                                 # whatever happened: all the text generated, then the status, Generate again
