@@ -51,7 +51,7 @@ def atomic_write(
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, (OSError, RuntimeError)) and disk_full(e, path.parent): raise DiskFull.writing(path, size) from None
+        if isinstance(e, Exception) and disk_full(e, path.parent): raise DiskFull.writing(path, size) from None   # (not Ctrl-C)
         raise
     fsync_dir(path.parent)
     return path

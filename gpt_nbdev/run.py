@@ -297,7 +297,8 @@ def matmul_tflops(dtype:torch.dtype, # the precision of the product
                   n:int=2048, reps:int=10, # an n x n x n product, timed `reps` times after 3 untimed
                  )->float:
     "TFLOP/s of an n x n x n matrix product in `dtype` on this CPU, timed now"
-    a, b = (torch.randn(n, n, dtype=dtype) for _ in range(2))
+    g = torch.Generator().manual_seed(0)                 # its own random numbers: a run's stream (dropout's) stays as it was
+    a, b = (torch.randn(n, n, dtype=dtype, generator=g) for _ in range(2))
     for _ in range(3): a @ b
     t = time.perf_counter()
     for _ in range(reps): a @ b

@@ -124,27 +124,32 @@ def ddp_check_command(
 ddp_check = command(ddp_check_command)
 
 # %% ../nbs/13_scaling.ipynb #aaa22c87
-class _FailureLines(logging.Filter):
-    "Hold back torchrun's log lines about a failed process and the others it stops, until it is known whether the input was bad"
+_LAUNCHER_LOGS = ('torch.distributed.elastic.multiprocessing.api', 'torch.distributed.elastic.agent.server.api')
+
+class _EndLines(logging.Filter):
+    "Hold back torchrun's log lines about how the job ended (a failed process, a signal, the others stopped) until it is known why"
     def __init__(self): super().__init__(); self.held = []
     def filter(self, record):
-        if '(exitcode: ' in (m := record.getMessage()) or 'closing signal' in m: self.held.append(record); return False
+        m = record.getMessage()
+        if any(s in m for s in ('(exitcode: ', 'closing signal', 'death signal')): self.held.append(record); return False
         return True
 
 def torchrun_main(argv:list=None, # torchrun's arguments (default: the process's)
                  ):
-    "`torchrun`, except that a job whose first failed process exited with status 2 ends with status 2 and no report"
+    "`torchrun`, except that a job ended by bad input (a process's exit status 2) or by a stop signal ends with that status and no report"
     from torch.distributed.run import parse_args, run
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, record
-    log, lines = logging.getLogger('torch.distributed.elastic.multiprocessing.api'), _FailureLines()
-    log.addFilter(lines)
-    bad_input = False
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    logs, lines = [logging.getLogger(name) for name in _LAUNCHER_LOGS], _EndLines()
+    for log in logs: log.addFilter(lines)
+    said = None                                       # the exit status, when the job's processes have said why it ended
     try: record(run)(parse_args(sys.argv[1:] if argv is None else argv))   # (`record`: the failure's error file, as torchrun)
     except ChildFailedError as e:
-        bad_input = e.get_first_failure()[1].exitcode == 2                # bad input, said in one line: nothing to add
-        if not bad_input: raise
+        if e.get_first_failure()[1].exitcode != 2: raise
+        said = 2                                      # bad input, said in one line: nothing to add
+    except SignalException as e: said = 128 + e.sigval   # Ctrl-C or SIGTERM: passed on to the processes, which stopped and said so
     finally:
-        log.removeFilter(lines)
-        if not bad_input:
-            for r in lines.held: log.handle(r)                           # anything else: torchrun's lines, as they were
-    if bad_input: sys.exit(2)
+        for log in logs: log.removeFilter(lines)
+        if said is None:
+            for r in lines.held: logging.getLogger(r.name).handle(r)   # anything else: torchrun's lines, as they were
+    if said is not None: sys.exit(said)

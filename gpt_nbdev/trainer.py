@@ -27,7 +27,7 @@ from .model import GPT, GPTConfig, CheckpointError
 from .tokenizers import BPE_FILE
 from .data import TokenLoader, load_meta, resolve_data, tokenizer_for
 from .checkpoint import (STATE, SHARDED, MANIFEST, PENDING, CKPT_FILES, save_checkpoint, load_train_state, claim_run_dir,
-                                  check_run_dir, finish_pending, BEST, save_best)
+                                  check_run_dir, finish_pending, BEST)
 from .distributed import (WaitTimedOut, PeerLost, pick_backend, DistEnv, init_distributed, all_sum, run_once, everyone_sees,
                                    share_cores, rng_states, set_rng_states, StopOnSignal, processes, lost_peer, ignore_sigterm,
                                    shard_model, full_weights, local_value, save_sharded, load_sharded, shard_optimizer_state,
@@ -521,10 +521,10 @@ def save(self:Trainer):
     meta = dict(tokenizer=c.tokenizer, data_dir=str(self.data_dir.resolve()), data_fingerprint=data_fingerprint(self.meta), job=self.env.job,
                 settings={**asdict(c), 'processes': n}, step=self.step, tokens=self.tokens, val_loss=self.last_val)
     files = {BPE_FILE: self.data_dir / BPE_FILE} if c.tokenizer == 'bpe' else None
+    best = c.keep_best and self.val_step == self.step and self.last_val < self.best_kept   # evaluated, the best yet: out_dir/best
     save_checkpoint(self.out, model, state, meta, files, drop=(*RECORD, *CKPT_FILES, BPE_FILE) if first and not self.resuming else (),
-                    sharded=SHARDED if sharded else None)
-    if c.keep_best and self.val_step == self.step and self.last_val < self.best_kept:     # evaluated, the best yet: out_dir/best
-        save_best(self.out, model, meta, files); self.best_kept = self.last_val
+                    sharded=SHARDED if sharded else None, best=best)
+    if best: self.best_kept = self.last_val
     if self.log: self.log.committed()
 
 @patch
