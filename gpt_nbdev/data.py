@@ -8,8 +8,8 @@ __all__ = ['TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'WEB_SCALE', 'SPLITS', 
            'DataError', 'embedded_documents', 'text_pieces', 'jsonl_documents', 'find_text_files', 'HFSource',
            'TextsSource', 'EmbeddedSource', 'FileSource', 'parquet_files', 'as_source', 'web_scale', 'assign_splits',
            'tail_split', 'split_documents', 'encode_batches', 'split_files', 'load_meta', 'tokenizer_for', 'Terminated',
-           'prepare', 'shard_name', 'ShardWriter', 'prepare_shards', 'resolve_data', 'TokenStream', 'TokenLoader',
-           'prepare_command']
+           'prepare', 'shard_name', 'ShardWriter', 'Interrupted', 'prepare_shards', 'resolve_data', 'TokenStream',
+           'TokenLoader', 'prepare_command']
 
 # %% ../nbs/05_data.ipynb #528933e9
 import functools, glob as globlib, hashlib, inspect, itertools, json, math, os, re, shutil, signal, socket, sys, threading, time, warnings
@@ -26,6 +26,7 @@ from fastcore.meta import delegates
 from tqdm import tqdm
 from .core import GptError, FolderLock, file_sha256, fsync_dir, write_json, unreachable, command, usable_cores, missing_folders, remove_empty
 from .tokenizers import TOKENIZERS, BPE_FILE, TokenizerError, bytes_encoding, get_tokenizer, train_bpe, bpe_ranks, save_bpe
+from .model import GPT, WEIGHTS, CONFIG, checkpoint_dir
 
 # %% ../nbs/05_data.ipynb #975d49ce
 class DataError(GptError):
@@ -285,6 +286,15 @@ def _parquet_source(spec):
     return _HFWrap(HFSource('parquet', data_files=[str(f) for f in files]), slug=_slug(p.stem if p.suffix else p.name))
 
 # %% ../nbs/05_data.ipynb #87962ac6
+def _checkpoint_as_data(path)->DataError: # None if `path` is no checkpoint
+    "The one line for a checkpoint (a folder holding config.json and model.safetensors, or one of them) given as data"
+    ck = checkpoint_dir(Path(path).expanduser())
+    if not ((ck / CONFIG).is_file() and (ck / WEIGHTS).is_file()): return None
+    try: trained_on = GPT.read_metadata(ck).get('data_dir')
+    except GptError: trained_on = None                          # a config.json that is not ours: no data to name
+    such = f", such as the data it was trained on: {trained_on}" if isinstance(trained_on, str) else ' (gpt_prepare makes it)'
+    return DataError(f"{path} is a trained model (a checkpoint), not data: give text or prepared data{such}")
+
 def as_source(
     source=None, # None or 'embedded'; a path, folder or glob (of text or Parquet files); a preset or dataset name; an `HFSource`; a list of strings
     encoding_errors:str='strict', # for local files: 'strict' refuses bytes that are not UTF-8, 'replace' replaces them
@@ -300,6 +310,7 @@ def as_source(
     if isinstance(source, str) and s.lower() in HF_PRESETS: return _HFWrap(HF_PRESETS[s.lower()])
     looks_local = (isinstance(source, os.PathLike) or Path(s).expanduser().exists() or any(c in s for c in '*?[')
                    or s.startswith(('.', '/', '~')) or Path(s).suffix.lower() in TEXT_SUFFIXES)
+    if looks_local and (err := _checkpoint_as_data(s)): raise err
     if looks_local: return _parquet_source(s) or FileSource(s, encoding_errors)
     name, _, config = s.partition(':')
     return _HFWrap(HFSource(name, config or None))
@@ -702,6 +713,14 @@ def _finished(out:Path, settings:dict):
     raise DataError(f"{out} exists and is not prepared data (no meta.json): delete it, or prepare into a new or empty folder")
 
 # %% ../nbs/05_data.ipynb #0c5715c4
+def _out_flag(out_dir)->str: # what chooses where prepared data goes: `--out_dir` if one was given, else the root
+    return '--out_dir' if out_dir is not None else '--root (--data_root when training)'
+
+def _not_writable(path, err:OSError, flag:str)->DataError:
+    "The one line for `path`, which could not be created: the folder that refused it, why, and the flag (`_out_flag`) that moves it"
+    folder = next(p for p in Path(path).absolute().parents if p.exists())
+    return DataError(f"{folder} is not writable ({err.strerror or err}): choose another {flag}, or fix its permissions")
+
 def _alive(pid:int)->bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -710,14 +729,17 @@ def _alive(pid:int)->bool:
 
 def _partial_dir(out:Path)->Path: return out.parent / f'.{out.name}.partial-{socket.gethostname()}-{os.getpid()}'
 
-def _fresh_partial_dir(out:Path)->Path:
+def _fresh_partial_dir(out:Path, # the folder to prepare
+                       flag:str, # what chooses `out` (`_out_flag`), named if its folder is not writable
+                      )->Path:
     "A new, empty partial folder for `out`, after removing those of this host's runs that were killed"
     for p in out.parent.glob(f'.{globlib.escape(out.name)}.partial-{globlib.escape(socket.gethostname())}-*'):
         pid = p.name.rsplit('-', 1)[-1]
         if pid.isdigit() and not _alive(int(pid)): shutil.rmtree(p, ignore_errors=True)
     tmp = _partial_dir(out)
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    try: tmp.mkdir(parents=True)
+    except OSError as e: raise _not_writable(tmp, e, flag) from None
     return tmp
 
 # %% ../nbs/05_data.ipynb #831cfa55
@@ -735,14 +757,14 @@ def _sigterm_raises():
 
 # %% ../nbs/05_data.ipynb #b5add8cc
 class Terminated(GptError):
-    "SIGTERM stopped `prepare`; its partial work was removed first"
+    "SIGTERM stopped `prepare`: the message says what was kept"
     exit_code = 143
 
 @contextmanager
-def _partial_folder(out:Path):
+def _partial_folder(out:Path, flag:str): # `flag`: what chooses `out` (`_out_flag`)
     "A fresh partial folder for `out`, removed if the block fails or is stopped; SIGTERM meanwhile raises `Terminated`"
     with _sigterm_raises():
-        tmp = _fresh_partial_dir(out)
+        tmp = _fresh_partial_dir(out, flag)
         try: yield tmp
         except BaseException as e:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -902,7 +924,7 @@ def prepare(
     out = Path(out_dir) if out_dir is not None else _default_out(root, src, tokenizer, vocab, settings)
     if _finished(out, settings): return out
     pairs = lambda: split_documents(_documents(src, text_field, max_docs), val_fraction, seed)
-    with _new_parents_undone(out), _partial_folder(out) as tmp:
+    with _new_parents_undone(out), _partial_folder(out, _out_flag(out_dir)) as tmp:
         enc, n = _tokenize_into(tmp, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)
         _publish(tmp, out, settings, _meta(enc, n, src, tokenizer, dtype, settings, text_field))
     return out
@@ -1061,6 +1083,24 @@ class _Progress:
 # %% ../nbs/05_data.ipynb #557eac5a
 def _work_dir(out:Path)->Path: return out.parent / f'.{out.name}.partial'
 
+def _shards_kept(work:Path)->int:
+    "How many shards the unfinished preparation in `work` has published (its progress.json), or None if none is recorded"
+    try: return len(json.loads((work / PROGRESS_FILE).read_text())['shards'])
+    except (OSError, ValueError, KeyError): return None
+
+@contextmanager
+def _work_locked(work:Path, flag:str): # `flag`: what chooses where the data goes (`_out_flag`)
+    "Within `with`, this process alone works in `work` (a `FolderLock`); a folder where it cannot be made is refused in one line"
+    lock = FolderLock(work, hint='another gpt_prepare is preparing this data: wait for it to finish')
+    try: lock.acquire()
+    except OSError as e: raise _not_writable(lock.path, e, flag) from None
+    try: yield
+    finally: lock.release()
+
+class Interrupted(GptError, KeyboardInterrupt):
+    "Ctrl-C stopped `prepare_shards`, which kept its complete shards: a command prints the message and exits 130"
+    exit_code = 130
+
 def _progress_state(work:Path, settings:dict, dtype:str)->dict:
     "The saved state of an interrupted preparation in `work` (its shards checked), or a fresh one; stray files removed"
     fresh = dict(shards=[], resume=dict(doc=0, train=0, val=0, val_docs=0))
@@ -1125,11 +1165,12 @@ def prepare_shards(
     def pairs_from(doc:int):        # the documents from `doc` on, flagged as in `prepare`; those before are read, not encoded
         pairs, how['split'] = split_documents(_documents(src, text_field, max_docs), val_fraction, seed)
         return itertools.islice(pairs, doc, None)
-    lock = FolderLock(work, hint='another gpt_prepare is preparing this data: wait for it to finish')
-    with _new_parents_undone(out), lock, _sigterm_raises():
+    with _new_parents_undone(out), _work_locked(work, _out_flag(out_dir)), _sigterm_raises():
         if _finished(out, settings): return out                           # finished while we waited for the lock
         try:
             state = _progress_state(work, settings, dtype)
+            if progress and state['shards']:
+                print(f"continuing {out}: {len(state['shards'])} shards done, from document {state['resume']['doc']:,}", file=sys.stderr)
             if tokenizer == 'bpe' and not (work / BPE_FILE).exists():
                 if progress: print(f"training a {vocab}-token BPE on {src.description}", file=sys.stderr)
                 sample = lambda: _take_bytes((d for d, v in pairs_from(0) if not v), bpe_sample_bytes)
@@ -1140,19 +1181,21 @@ def prepare_shards(
             meta = _meta(enc, {k: v for k, v in n.items() if k != 'shards'}, src, tokenizer, dtype, settings, text_field)
         except BaseException as e:
             if not (work / PROGRESS_FILE).exists(): shutil.rmtree(work, ignore_errors=True)   # no shard yet: leave nothing
-            if isinstance(e, _SigTerm): raise Terminated(f"stopped by SIGTERM while preparing {out}: its complete shards are "
-                                                         f"kept; run the same command again to continue from there") from None
+            kept = _shards_kept(work)
+            if isinstance(e, KeyboardInterrupt) and (kept or isinstance(e, _SigTerm)):
+                by, stop = ('SIGTERM', Terminated) if isinstance(e, _SigTerm) else ('Ctrl-C', Interrupted)
+                then = (f"its {kept} complete shard{'s are' if kept > 1 else ' is'} kept; run the same command again to "
+                        f"continue from there" if kept else "nothing was written; run the same command again to prepare it")
+                raise stop(f"stopped by {by} while preparing {out}: {then}") from None
             raise
         _finish(work, out, settings, {**meta, 'format': SHARD_FORMAT, 'split': how['split'], 'shards': n['shards']})
-    if progress: print(f"{out}: {len(n['shards'])} shards, {n['train_tokens']:,} train + {n['val_tokens']:,} val tokens", file=sys.stderr)
     return out
 
 # %% ../nbs/05_data.ipynb #49144d13
 def _not_prepared(data, src, out:Path, tokenizer:str, root)->DataError:
     "Web-scale `data` is not (completely) prepared at `out`: the one line that says how to prepare it"
     work = _work_dir(out)
-    try: shards = len(json.loads((work / PROGRESS_FILE).read_text())['shards'])
-    except (OSError, ValueError, KeyError): shards = None
+    shards = _shards_kept(work)
     state = (f"its preparation in {work} is not finished ({shards} shards so far)" if shards is not None
              else f"it is not prepared under {root}")
     return DataError(f"{data} ({src.description}) is web-scale data, prepared once as a job of its own, never inside a "
