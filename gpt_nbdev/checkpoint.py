@@ -63,7 +63,8 @@ def _stage_best(pending:Path, names:list):
     (pending / BEST).mkdir(exist_ok=True)                # the umask's mode, as every folder
     for name in names:
         try: os.link(pending / name, pending / BEST / name)   # (every file is written anew, never changed in place:
-        except OSError: shutil.copyfile(pending / name, pending / BEST / name)   # the two names never differ)
+        except OSError:                                       # the two names never differ); else a copy, written as any file
+            atomic_write(pending / BEST / name, lambda p, src=pending / name: shutil.copyfile(src, p), size=(pending / name).stat().st_size)
     fsync_dir(pending / BEST)
 
 def save_checkpoint(out_dir, # the run's directory
@@ -197,11 +198,12 @@ def _bpe_home(checkpoint:Path, meta:dict)->Path:
                           f'trained on into {checkpoint}')
 
 def _not_mid_save(folder:Path):
-    "Refuse a run's folder (or its `best`) whose save has committed but not yet moved its files in: they may not belong together"
-    for run in (folder, folder.parent) if folder.name == BEST else (folder,):
-        if (run / PENDING / MANIFEST).exists():
-            raise CheckpointError(f'{run} is in the middle of a save (its {PENDING} holds a checkpoint that is not moved in yet): '
-                                  f'if its run is going, try again in a moment; if it was stopped, resume it (--resume) to finish the save')
+    "Refuse a run's folder whose save has committed but not yet moved its files in (they may not belong together), or its `best` caught missing"
+    run = folder.parent if folder.name == BEST and not folder.exists() else folder   # (a `best` that is there is whole)
+    try: step = json.loads((run / PENDING / MANIFEST).read_text())['step']
+    except (OSError, ValueError, KeyError, TypeError): return
+    raise CheckpointError(f'{run} is in the middle of saving step {step} (its {PENDING} holds it, not yet moved in): if its run is '
+                          f'going, try again in a moment; if it was stopped, --resume --max_iters {step} finishes the save and trains no further')
 
 def load_checkpoint(
     checkpoint, # a folder written by `GPT.save` (the trainer's) or its model.safetensors, or 'gpt2', 'gpt2-medium', ... (OpenAI's)

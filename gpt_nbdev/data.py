@@ -719,6 +719,7 @@ def _out_flag(out_dir)->str: # what chooses where prepared data goes: `--out_dir
 def _not_writable(path, err:OSError, flag:str)->DataError:
     "The one line for `path`, which could not be created: the folder that refused it, why, and the flag (`_out_flag`) that moves it"
     folder = next(p for p in Path(path).absolute().parents if p.exists())
+    if not folder.is_dir(): return DataError(f"{folder} is a file, not a folder: choose another {flag}")
     return DataError(f"{folder} is not writable ({err.strerror or err}): choose another {flag}, or fix its permissions")
 
 def _alive(pid:int)->bool:
@@ -1097,9 +1098,8 @@ def _work_locked(work:Path, flag:str): # `flag`: what chooses where the data goe
     try: yield
     finally: lock.release()
 
-class Interrupted(GptError, KeyboardInterrupt):
-    "Ctrl-C stopped `prepare_shards`, which kept its complete shards: a command prints the message and exits 130"
-    exit_code = 130
+class Interrupted(KeyboardInterrupt):
+    "Ctrl-C stopped `prepare_shards`, which kept its complete shards: a command prints the message (exit status 130, as any Ctrl-C)"
 
 def _progress_state(work:Path, settings:dict, dtype:str)->dict:
     "The saved state of an interrupted preparation in `work` (its shards checked), or a fresh one; stray files removed"

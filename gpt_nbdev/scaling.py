@@ -140,10 +140,12 @@ def torchrun_main(argv:list=None, # torchrun's arguments (default: the process's
     from torch.distributed.run import parse_args, run
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, record
     from torch.distributed.elastic.multiprocessing.api import SignalException
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     logs, lines = [logging.getLogger(name) for name in _LAUNCHER_LOGS], _EndLines()
-    for log in logs: log.addFilter(lines)
+    if args.max_restarts == 0:                        # (with restarts, a failure's lines must show as it happens)
+        for log in logs: log.addFilter(lines)
     said = None                                       # the exit status, when the job's processes have said why it ended
-    try: record(run)(parse_args(sys.argv[1:] if argv is None else argv))   # (`record`: the failure's error file, as torchrun)
+    try: record(run)(args)                            # (`record`: the failure's error file, as torchrun)
     except ChildFailedError as e:
         if e.get_first_failure()[1].exitcode != 2: raise
         said = 2                                      # bad input, said in one line: nothing to add

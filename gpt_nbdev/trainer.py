@@ -372,16 +372,25 @@ def diverged(loss:float, norm:float, step:int, saved_step:int, c:TrainConfig, dt
                     f'and {kept(c.out_dir, saved_step)}; {fix}')
 
 # %% ../nbs/11_trainer.ipynb #c199a0a8
+_closers, _before = {}, None   # what SIGTERM closes first (the live runs', in the order they began); the handler before
+
 def close_on_sigterm(close, # releases what a run holds (its out_dir's claim, its process group)
-                    )->callable: # call it to put the old SIGTERM handler back
-    "From now on, SIGTERM first calls `close`, then ends this process as SIGTERM does (main thread only; not in forked children)"
-    if threading.current_thread() is not threading.main_thread(): return lambda: None
-    me = os.getpid()
-    def end(signum, frame):
-        if os.getpid() == me: close()                                   # (a forked data worker holds nothing of the run's)
-        signal.signal(signum, signal.SIG_DFL); os.kill(os.getpid(), signum)
-    old = signal.signal(signal.SIGTERM, end)
-    return lambda: signal.signal(signal.SIGTERM, old)
+                    )->callable: # call it once the run is closed: SIGTERM no longer calls `close`
+    "From now on, SIGTERM first calls `close` (and those of other live runs), then ends this process as SIGTERM does"
+    global _before
+    if threading.current_thread() is not threading.main_thread(): return lambda: None   # (only the main thread sets handlers)
+    if signal.getsignal(signal.SIGTERM) is not _end: _before = signal.signal(signal.SIGTERM, _end)
+    key = object(); _closers[key] = (os.getpid(), close)
+    def closed():
+        _closers.pop(key, None)
+        if not _closers and threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _end:
+            signal.signal(signal.SIGTERM, _before)                     # the last run closed: the old handler back
+    return closed
+
+def _end(signum, frame):
+    for pid, close in reversed(list(_closers.values())):
+        if pid == os.getpid(): close()                                 # (a forked data worker holds nothing of the runs')
+    signal.signal(signum, signal.SIG_DFL); os.kill(os.getpid(), signum)
 
 # %% ../nbs/11_trainer.ipynb #3dbd8a7d
 class Trainer:
@@ -398,7 +407,7 @@ class Trainer:
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
         self.threads = share_cores(env.local_world_size) if self.device.type == 'cpu' else None   # the thread count to restore
         if self.device.type == 'cpu': keep_freed_memory()             # no page faults for each step's activations (chapter 00)
-        self.restore_sigterm = close_on_sigterm(self.close) if env.world_size == 1 else None   # killed before it trains: out_dir as it was
+        self.sigterm_release = close_on_sigterm(self.close) if env.world_size == 1 else None   # killed before it trains: out_dir as it was
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
@@ -447,8 +456,8 @@ class Trainer:
         self.held.clear(); self.lock = None
         if self.group is not None and dist.is_initialized(): dist.destroy_process_group()
         if self.threads is not None: torch.set_num_threads(self.threads)
-        if self.restore_sigterm is not None: self.restore_sigterm()
-        self.group = self.threads = self.restore_sigterm = None
+        if self.sigterm_release is not None: self.sigterm_release()
+        self.group = self.threads = self.sigterm_release = None
 
 # %% ../nbs/11_trainer.ipynb #6402aaea
 @patch
