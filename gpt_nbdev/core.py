@@ -381,8 +381,8 @@ def command(func):
         except GptError as e:
             if not e.silent: print(f'error: {e}', file=sys.stderr)
             sys.exit(e.exit_code)
-        except KeyboardInterrupt as e:
-            print(f'error: {e}' if str(e) else 'error: interrupted (Ctrl-C)', file=sys.stderr); sys.exit(130)
+        except KeyboardInterrupt as e:                               # (or a signal raised as one: its own exit status)
+            print(f'error: {e}' if str(e) else 'error: interrupted (Ctrl-C)', file=sys.stderr); sys.exit(getattr(e, 'exit_code', 130))
     main.__name__, main.__qualname__, main.__doc__, main.__module__ = func.__name__, func.__qualname__, func.__doc__, func.__module__
     main.func = func
     return main

@@ -744,9 +744,11 @@ def _fresh_partial_dir(out:Path, # the folder to prepare
     return tmp
 
 # %% ../nbs/05_data.ipynb #831cfa55
-class _SigTerm(KeyboardInterrupt): "SIGTERM, raised the way Ctrl-C raises KeyboardInterrupt"
+class _SigTerm(KeyboardInterrupt):
+    "SIGTERM, raised the way Ctrl-C raises KeyboardInterrupt (a command that lets it through says so, with SIGTERM's exit status)"
+    exit_code = 143
 
-def _raise_sigterm(signum, frame): raise _SigTerm()
+def _raise_sigterm(signum, frame): raise _SigTerm('stopped by SIGTERM')
 
 @contextmanager
 def _sigterm_raises():
@@ -1188,7 +1190,9 @@ def prepare_shards(
                         f"continue from there" if kept else "nothing was written; run the same command again to prepare it")
                 raise stop(f"stopped by {by} while preparing {out}: {then}") from None
             raise
-        _finish(work, out, settings, {**meta, 'format': SHARD_FORMAT, 'split': how['split'], 'shards': n['shards']})
+        try: _finish(work, out, settings, {**meta, 'format': SHARD_FORMAT, 'split': how['split'], 'shards': n['shards']})
+        except _SigTerm: raise Terminated(f"stopped by SIGTERM while publishing {out}: every shard is kept; run the same "
+                                          f"command again to finish it") from None
     return out
 
 # %% ../nbs/05_data.ipynb #49144d13

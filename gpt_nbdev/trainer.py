@@ -379,18 +379,25 @@ def close_on_sigterm(close, # releases what a run holds (its out_dir's claim, it
     "From now on, SIGTERM first calls `close` (and those of other live runs), then ends this process as SIGTERM does"
     global _before
     if threading.current_thread() is not threading.main_thread(): return lambda: None   # (only the main thread sets handlers)
-    if signal.getsignal(signal.SIGTERM) is not _end: _before = signal.signal(signal.SIGTERM, _end)
+    if not _ours():
+        if signal.getsignal(signal.SIGTERM) is not _end: _before = signal.getsignal(signal.SIGTERM)   # the handler before any run
+        signal.signal(signal.SIGTERM, _end)
     key = object(); _closers[key] = (os.getpid(), close)
     def closed():
         _closers.pop(key, None)
-        if not _closers and threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _end:
+        if not _ours() and threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _end:
             signal.signal(signal.SIGTERM, _before)                     # the last run closed: the old handler back
     return closed
 
+def _ours()->list: return [close for pid, close in _closers.values() if pid == os.getpid()]   # (not a forking parent's)
+
 def _end(signum, frame):
-    for pid, close in reversed(list(_closers.values())):
-        if pid == os.getpid(): close()                                 # (a forked data worker holds nothing of the runs')
-    signal.signal(signum, signal.SIG_DFL); os.kill(os.getpid(), signum)
+    signal.signal(signum, signal.SIG_IGN)                              # one ending at a time: a second SIGTERM waits for none
+    try:
+        for close in reversed(_ours()):
+            try: close()
+            except Exception as e: print(f'error: while closing on SIGTERM: {type(e).__name__}: {e}', file=sys.stderr)   # the others still close
+    finally: signal.signal(signum, signal.SIG_DFL); os.kill(os.getpid(), signum)   # and the process ends, whatever happened
 
 # %% ../nbs/11_trainer.ipynb #3dbd8a7d
 class Trainer:
