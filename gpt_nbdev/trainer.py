@@ -410,6 +410,7 @@ class Trainer:
         self.env = env = DistEnv.from_env()
         self.device = resolve_device(cfg.device, env.local_rank)
         self.out, self.group, self.log, self.lock, self.last_val, self.val_step = Path(cfg.out_dir), None, None, None, None, None
+        self.saving_step = None                                            # the step a save is under way for (`save`)
         self.held = []                                                     # the claim on out_dir, from the moment it is made
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
         self.threads = share_cores(env.local_world_size) if self.device.type == 'cpu' else None   # the thread count to restore
@@ -526,22 +527,24 @@ def hellaswag_due(self:Trainer)->bool:
 @patch
 def save(self:Trainer):
     "Write a checkpoint of this step (every process calls it; rank 0 writes); the first of a fresh run replaces what `out_dir` held"
-    rng, first, self.saved_step = rng_states(self.device, self.env, self.group), self.saved_step is None, self.step
+    self.saving_step, first = self.step, self.saved_step is None         # (a process lost meanwhile: `peer_lost` says so)
+    rng = rng_states(self.device, self.env, self.group)
     sharded = is_sharded(self.model)
     if sharded: save_sharded(self.out / PENDING / SHARDED, self.model, self.opt.optimizers)   # every process its shards
     model = self.whole_model()
-    if not self.env.master: return
-    c, n = self.cfg, self.env.world_size
-    state = dict(step=self.step, tokens=self.tokens, elapsed=self.elapsed, best_val_loss=self.best_val, optimizer=None if sharded else self.opt.state_dict(),
-                 scaler=self.scaler and self.scaler.state_dict(), rng=rng, world_size=n, config=asdict(c))
-    meta = dict(tokenizer=c.tokenizer, data_dir=str(self.data_dir.resolve()), data_fingerprint=data_fingerprint(self.meta), job=self.env.job,
-                settings={**asdict(c), 'processes': n}, step=self.step, tokens=self.tokens, val_loss=self.last_val)
-    files = {BPE_FILE: self.data_dir / BPE_FILE} if c.tokenizer == 'bpe' else None
-    best = c.keep_best and self.val_step == self.step and self.last_val < self.best_kept   # evaluated, the best yet: out_dir/best
-    save_checkpoint(self.out, model, state, meta, files, drop=(*RECORD, *CKPT_FILES, BPE_FILE) if first and not self.resuming else (),
-                    sharded=SHARDED if sharded else None, best=best)
-    if best: self.best_kept = self.last_val
-    if self.log: self.log.committed()
+    if self.env.master:
+        c, n = self.cfg, self.env.world_size
+        state = dict(step=self.step, tokens=self.tokens, elapsed=self.elapsed, best_val_loss=self.best_val, optimizer=None if sharded else self.opt.state_dict(),
+                     scaler=self.scaler and self.scaler.state_dict(), rng=rng, world_size=n, config=asdict(c))
+        meta = dict(tokenizer=c.tokenizer, data_dir=str(self.data_dir.resolve()), data_fingerprint=data_fingerprint(self.meta), job=self.env.job,
+                    settings={**asdict(c), 'processes': n}, step=self.step, tokens=self.tokens, val_loss=self.last_val)
+        files = {BPE_FILE: self.data_dir / BPE_FILE} if c.tokenizer == 'bpe' else None
+        best = c.keep_best and self.val_step == self.step and self.last_val < self.best_kept   # evaluated, the best yet: out_dir/best
+        save_checkpoint(self.out, model, state, meta, files, drop=(*RECORD, *CKPT_FILES, BPE_FILE) if first and not self.resuming else (),
+                        sharded=SHARDED if sharded else None, best=best)
+        if best: self.best_kept = self.last_val
+        if self.log: self.log.committed()
+    self.saved_step, self.saving_step = self.step, None                  # the collectives done, the checkpoint committed
 
 @patch
 def whole_model(self:Trainer,
@@ -579,7 +582,8 @@ def peer_lost(self:Trainer, err:RuntimeError)->PeerLost:
     if self.env.world_size == 1 or (who := lost_peer(err, self.procs, self.env)) is None: return None
     ignore_sigterm()                                                      # torchrun's SIGTERM must not cut the report short
     again = 'run it again' if self.saved_step is None else 'resume it with --resume'
-    return PeerLost(f'{who} during step {self.step + 1}: the job stops, and {kept(self.out, self.saved_step)}; {again} '
+    when = f'during step {self.step + 1}' if self.saving_step is None else f'while the checkpoint of step {self.saving_step} was being saved'
+    return PeerLost(f'{who} {when}: the job stops, and {kept(self.out, self.saved_step)}; {again} '
                     f'(torchrun restarts a job by itself with --max_restarts)')
 
 # %% ../nbs/11_trainer.ipynb #e52778f3
