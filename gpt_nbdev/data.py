@@ -309,7 +309,8 @@ def as_source(
     s = str(source)
     if isinstance(source, str) and s.lower() in HF_PRESETS: return _HFWrap(HF_PRESETS[s.lower()])
     looks_local = (isinstance(source, os.PathLike) or Path(s).expanduser().exists() or any(c in s for c in '*?[')
-                   or s.startswith(('.', '/', '~')) or Path(s).suffix.lower() in TEXT_SUFFIXES)
+                   or s.startswith(('.', '/', '~')) or Path(s).suffix.lower() in TEXT_SUFFIXES
+                   or '/' in s and Path(s.split('/')[0]).is_dir())
     if looks_local and (err := _checkpoint_as_data(s)): raise err
     if looks_local: return _parquet_source(s) or FileSource(s, encoding_errors)
     name, _, config = s.partition(':')
