@@ -409,7 +409,7 @@ class Trainer:
         if {'epochs', 'max_iters'} <= given: raise TrainError('--epochs and --max_iters both set the length of the run: give one of them')
         self.env = env = DistEnv.from_env()
         self.device = resolve_device(cfg.device, env.local_rank)
-        self.out, self.group, self.log, self.lock, self.last_val, self.val_step = Path(cfg.out_dir), None, None, None, None, None
+        self.out, self.group, self.log, self.last_val, self.val_step = Path(cfg.out_dir), None, None, None, None
         self.saving_step = None                                            # the step a save is under way for (`save`)
         self.held = []                                                     # the claim on out_dir, from the moment it is made
         self.gathered = (None, None)                                       # under FSDP: (step, the whole model gathered then)
@@ -419,7 +419,7 @@ class Trainer:
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
-            self.lock, found = check_out_dir(cfg, env, self.group, self.held)   # rank 0 holds out_dir; the run to resume, or None
+            found = check_out_dir(cfg, env, self.group, self.held)[1]    # rank 0 holds out_dir (in `held`); the run to resume, or None
             self.resuming, self.saved_step, self.changed = found is not None, found and found['step'], []
             if found: cfg, self.changed = resume_settings(cfg, found['settings'], given, env.world_size)
             if 'max_iters' in given: cfg = replace(cfg, epochs=None)           # a resumed run counted in epochs, now in steps
@@ -459,9 +459,8 @@ class Trainer:
     def close(self):
         "Release what the run holds: its log, out_dir (a record not committed is discarded), the process group, the thread setting, SIGTERM"
         if self.log: self.log.close(); self.log = None
-        if self.lock is not None: finish_pending(self.out)
-        for claim in self.held: claim.release()                        # (one made while `check_out_dir` was still looking, too)
-        self.held.clear(); self.lock = None
+        for claim in self.held: finish_pending(self.out); claim.release()   # (also one made while `check_out_dir` was still looking)
+        self.held.clear()
         if self.group is not None and dist.is_initialized(): dist.destroy_process_group()
         if self.threads is not None: torch.set_num_threads(self.threads)
         if self.sigterm_release is not None: self.sigterm_release()
