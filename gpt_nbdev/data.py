@@ -803,7 +803,9 @@ def _text_bytes(enc, tokens:np.ndarray)->int:
     "How many bytes of text `tokens` encode (end-of-text tokens are no text)"
     return len(enc.decode_bytes(tokens[tokens != enc.eot_token].tolist()))
 
-def _write_splits(pairs, tmp:Path, tokenizer, dtype, num_proc, max_tokens, bar)->dict:
+def _write_splits(pairs, tmp:Path,
+                  tokenizer:str, enc, # the tokenizer's name (the worker processes load it by it), and the tokenizer
+                  dtype, num_proc, max_tokens, bar)->dict:
     "Encode `pairs` into `tmp/train.bin` and `tmp/val.bin` (written as `*.partial`, renamed when complete); the counts"
     n = dict(train_tokens=0, val_tokens=0, train_docs=0, val_docs=0, text_bytes=0, max_token=0)
     names = {s: tmp / f'{s}.bin.partial' for s in ('train', 'val')}
@@ -816,7 +818,6 @@ def _write_splits(pairs, tmp:Path, tokenizer, dtype, num_proc, max_tokens, bar)-
                 last = max_tokens is not None and used + lengths.sum() >= max_tokens
                 if last:
                     train, val, lengths, is_val = _cap(train, val, lengths, is_val, max_tokens - used)
-                    enc = get_tokenizer(tokenizer, tmp)
                     nbytes = _text_bytes(enc, train) + _text_bytes(enc, val)   # the text of the tokens kept
                 _write_tokens(ft, train); _write_tokens(fv, val)
                 n['train_tokens'] += len(train); n['val_tokens'] += len(val)
@@ -868,7 +869,7 @@ def _tokenize_into(tmp:Path, src, pairs, tokenizer, vocab, dtype, num_proc, max_
     stream, split = pairs()
     with tqdm(total=src.nbytes, unit='B', unit_scale=True, desc=f'tokenizing {src.slug}', disable=not progress,
               file=sys.stderr, mininterval=1, delay=1) as bar:
-        return enc, {**_write_splits(stream, tmp, tokenizer, dtype, num_proc, max_tokens, bar), 'split': split}
+        return enc, {**_write_splits(stream, tmp, tokenizer, enc, dtype, num_proc, max_tokens, bar), 'split': split}
 
 def _meta(enc, n:dict, src, tokenizer:str, dtype:str, settings:dict, text_field:str)->dict:
     "The contents of `meta.json`; a `DataError` if no document, or no training document, was written"

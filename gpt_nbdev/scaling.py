@@ -10,7 +10,7 @@ __all__ = ['CHECK_RUN', 'ddp_check', 'global_batch_tokens', 'grad_accum_for', 't
 import contextlib, logging, os, shutil, signal, subprocess, sys, tempfile, time
 from pathlib import Path
 import gpt_nbdev
-from .core import GptError, command, resolve_device
+from .core import GptError, command, resolve_device, usable_cores
 from .checkpoint import weights_rel_err
 from .run import cli_flags, losses
 
@@ -112,7 +112,7 @@ def ddp_check_command(
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(root or tmp)
         run = dict(CHECK_RUN, max_iters=steps, eval_interval=steps, batch_size=batch_size, device=kind, data_root=str(d / 'data'))
-        env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', str(max(1, os.cpu_count() // nproc_per_node)))}
+        env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', str(max(1, usable_cores() // nproc_per_node)))}
         t_many = _run(torchrun_command(nproc_per_node) + cli_flags(**run, out_dir=str(d / 'many')), f'torchrun with {nproc_per_node} processes', env, timeout)
         t_one = _run([sys.executable, train_script(), *cli_flags(**run, grad_accum=nproc_per_node, out_dir=str(d / 'one'))], 'one process', env, timeout)
         show = lambda out: ', '.join(f'{x:.4f}' for x in losses(out))

@@ -152,9 +152,8 @@ def _run(self:GenerationWidget, prompt, max_new_tokens, sampling, seed):
     end = '<span style="color:red">error: the generation ended unexpectedly</span>'
     try:
         with threads_for(self.threads):
-            asked = self._compile_choice(prompt, max_new_tokens)
-            slots = cache_slots(self.model, _cache_size(self.model, self.enc, prompt, max_new_tokens))
-            compiling = asked and not compiled_ready(self.model, 1, slots)   # compile=True, and not compiled yet
+            asked = self._compile_choice(prompt, max_new_tokens)   # ('auto' asks only for a step that is ready)
+            compiling = self.compile is True and not compiled_ready(self.model, 1, cache_slots(self.model, _cache_size(self.model, self.enc, prompt, max_new_tokens)))
             self.status.value = COMPILING_STATUS if compiling else 'generating...'
             steps = stream_steps(self.model, self.enc, prompt, max_new_tokens, sampling=sampling, seed=seed,
                                  n_candidates=self.n_candidates, compile=asked)
