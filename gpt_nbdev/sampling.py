@@ -9,8 +9,8 @@ __all__ = ['METHODS', 'DEFAULT_METHOD', 'SETTINGS_OF', 'PACK_AFTER', 'SMALL_MODE
            'PackedLinear', 'packing_speedup', 'packed_model', 'Decoder', 'Picked', 'decode', 'make_decoder',
            'encode_prompt', 'token_text', 'TextStream', 'RowEnds', 'generate', 'Candidate', 'Step', 'candidates',
            'stream_steps', 'stream_text', 'generate_text', 'generation_threads', 'threads_for', 'print_completions',
-           'generate_command', 'StaticDecodeStep', 'frozen_backends', 'static_decode_step', 'cache_slots',
-           'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
+           'generate_command', 'StaticDecodeStep', 'one_token_args', 'frozen_backends', 'static_decode_step',
+           'cache_slots', 'StaticDecoder', 'compiled_ready', 'compile_pays', 'warm_up', 'ready_or_warm_up']
 
 # %% ../nbs/07_sampling.ipynb #423cc53e
 import codecs, copy, statistics, sys, threading, warnings, weakref
@@ -761,6 +761,13 @@ def _unpin_constants():
 GEMM_BACKENDS = ('CPP,ATEN', 'ATEN')   # a frozen step's products: the C++ template among the candidates, or oneDNN's kernels only
 FROZEN_ROUNDS = 7                      # rounds of 8 steps each way, in turn
 
+def one_token_args(batch_size:int, device)->tuple:
+    "Arguments for one token through a `StaticDecodeStep` (token 0 at position and slot 0): separate tensors, as a decoder passes them"
+    return (torch.zeros(batch_size, 1, dtype=torch.long, device=device),   # (one tensor passed as both tokens and positions would
+            torch.zeros(batch_size, 1, dtype=torch.long, device=device),   #  be compiled as one input, and a decoder's separate
+            torch.zeros(1, dtype=torch.long, device=device),               #  ones would then compile the step again)
+            torch.ones(batch_size, 1, dtype=torch.bool, device=device))
+
 @torch.inference_mode()
 def frozen_backends(model:GPT, # the model, in eval mode
                     batch_size:int=1, # rows decoded together
@@ -769,8 +776,7 @@ def frozen_backends(model:GPT, # the model, in eval mode
     c, p = model.config, model.lm_head.weight
     def measure():
         steps = {b: _frozen(StaticDecodeStep(model, batch_size, min(128, c.block_size), frozen=True), b) for b in GEMM_BACKENDS}
-        zeros = torch.zeros(batch_size, 1, dtype=torch.long, device=p.device)
-        args = (zeros, zeros, torch.zeros(1, dtype=torch.long, device=p.device), torch.ones(batch_size, 1, dtype=torch.bool, device=p.device))
+        args = one_token_args(batch_size, p.device)
         try:
             for step in steps.values(): step(*args)                   # compile each (not timed)
             def eight(step): return best_time(lambda: [step(*args) for _ in range(8)], reps=1)   # after 8 untimed, its weights read in
@@ -903,11 +909,10 @@ def warm_up(
     "Compile the one-token step for this shape now (e.g. in a background thread), so that `compile='auto'` finds it ready"
     step, fn = static_decode_step(model, batch_size, cache_slots(model, size or model.config.block_size), compile=True)
     dev = step.real.device
-    zeros = torch.zeros(batch_size, 1, dtype=torch.long, device=dev)
     with step.in_use:                                                  # its cache is written: no decoding may be using it
         for _ in range(3 if dev.type == 'cuda' else 1):
             if dev.type == 'cuda': torch.compiler.cudagraph_mark_step_begin()
-            fn(zeros, zeros, torch.zeros(1, dtype=torch.long, device=dev), torch.ones(batch_size, 1, dtype=torch.bool, device=dev))
+            fn(*one_token_args(batch_size, dev))
     step.ready = True
 
 # %% ../nbs/07_sampling.ipynb #5a237a18
