@@ -6,9 +6,9 @@
 __all__ = ['PREPARE_ON', 'QUICKSTART_MODEL', 'TYPE_RULES', 'OPTIMIZERS', 'CHOICES', 'MAX_INT', 'LIMITS', 'ACTIONS', 'MACHINE',
            'MAY_CHANGE', 'METRICS', 'PEAK_TFLOPS', 'TRAIN_LOG', 'RECORD', 'TrainError', 'Diverged', 'TrainConfig',
            'check_types', 'check_config', 'convert_setting', 'load_config', 'given_settings', 'resume_settings',
-           'epoch_steps', 'precision', 'read_metrics', 'losses', 'open_metrics', 'matmul_tflops', 'peak_tflops', 'mfu',
-           'fmt_tokens', 'Progress', 'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample', 'RunLog',
-           'finish_run', 'cli_flags']
+           'same_validation', 'epoch_steps', 'precision', 'read_metrics', 'losses', 'open_metrics', 'matmul_tflops',
+           'peak_tflops', 'mfu', 'fmt_tokens', 'Progress', 'plot_losses', 'save_loss_plot', 'sample_text', 'run_sample',
+           'RunLog', 'finish_run', 'cli_flags']
 
 # %% ../nbs/10_run.ipynb #1989dcef
 import json, math, shutil, sys, time
@@ -237,7 +237,20 @@ def resume_settings(c:TrainConfig, # the settings asked for
         hint = f' (--grad_accum {old // (r.batch_size * processes)})' if old % (r.batch_size * processes) == 0 else ''
         raise TrainError(f"the run in {c.out_dir} takes {old} sequences per step ({b0} x {a0} x {n0} "
                          f"process(es)), this job {new} ({r.batch_size} x {r.grad_accum} x {processes}): keep its global batch{hint}")
-    return r, [f'{k} {_shown(saved[k])} -> {_shown(getattr(r, k))}' for k in MAY_CHANGE if k in saved and k not in MACHINE and getattr(r, k) != saved[k]]
+    r, windows = same_validation(r, saved, given)
+    return r, [f'{k} {_shown(saved[k])} -> {_shown(getattr(r, k))}' for k in MAY_CHANGE if k in saved and k not in MACHINE and getattr(r, k) != saved[k]] + windows
+
+def same_validation(r:TrainConfig, # the settings to resume with
+                    saved:dict, given:set, # as `resume_settings`'s
+                   )->tuple: # (the settings, eval_iters scaled where that keeps the windows; [what became of the windows], if anything)
+    "Keep the run's validation windows (`eval_iters x batch_size` of them) when `--batch_size` changes, unless `--eval_iters` asks for another count"
+    if 'eval_iters' not in saved or r.batch_size == saved.get('batch_size', r.batch_size): return r, []
+    if 'eval_iters' in given and r.eval_iters != saved['eval_iters']: return r, []                  # as asked
+    windows = saved['eval_iters'] * saved['batch_size']
+    if windows % r.batch_size == 0:
+        return replace(r, eval_iters=windows // r.batch_size), [f'validation on the same {windows} windows, in batches of {r.batch_size}']
+    return r, [f"validation on {r.eval_iters * r.batch_size} windows (eval_iters {r.eval_iters} x batch_size {r.batch_size}), not the run's "
+               f"{windows}: its losses from here on are not comparable with those before, nor with best/'s (a --batch_size that divides {windows} keeps them)"]
 
 def _shown(value)->str: return 'none' if value is None else str(value)   # a setting's value, as a user would say it
 
