@@ -243,14 +243,15 @@ def resume_settings(c:TrainConfig, # the settings asked for
 def same_validation(r:TrainConfig, # the settings to resume with
                     saved:dict, given:set, # as `resume_settings`'s
                    )->tuple: # (the settings, eval_iters scaled where that keeps the windows; [what became of the windows], if anything)
-    "Keep the run's validation windows (`eval_iters x batch_size` of them) when `--batch_size` changes, unless `--eval_iters` asks for another count"
-    if 'eval_iters' not in saved or r.batch_size == saved.get('batch_size', r.batch_size): return r, []
-    if 'eval_iters' in given and r.eval_iters != saved['eval_iters']: return r, []                  # as asked
-    windows = saved['eval_iters'] * saved['batch_size']
-    if windows % r.batch_size == 0:
+    "Keep the run's validation windows (`eval_iters x batch_size`) when `--batch_size` changes; say so whenever their number changes"
+    if 'eval_iters' not in saved or 'batch_size' not in saved: return r, []
+    windows, asked = saved['eval_iters'] * saved['batch_size'], 'eval_iters' in given and r.eval_iters != saved['eval_iters']
+    if r.batch_size != saved['batch_size'] and not asked and windows % r.batch_size == 0:
         return replace(r, eval_iters=windows // r.batch_size), [f'validation on the same {windows} windows, in batches of {r.batch_size}']
+    if r.eval_iters * r.batch_size == windows: return r, []
+    keep = f'--eval_iters {windows // r.batch_size}' if windows % r.batch_size == 0 else f'a --batch_size that divides {windows}'
     return r, [f"validation on {r.eval_iters * r.batch_size} windows (eval_iters {r.eval_iters} x batch_size {r.batch_size}), not the run's "
-               f"{windows}: its losses from here on are not comparable with those before, nor with best/'s (a --batch_size that divides {windows} keeps them)"]
+               f"{windows}: its losses from here on are not comparable with those before, nor with best/'s ({keep} keeps them)"]
 
 def _shown(value)->str: return 'none' if value is None else str(value)   # a setting's value, as a user would say it
 
