@@ -71,8 +71,9 @@ class GPTConfig:
 
     @property
     def approx_params(self)->int:
-        "About how many parameters the model has, without building it: the blocks' matrices and the embedding tables"
-        return 12 * self.n_layer * self.n_embd ** 2 + (self.vocab_size + self.block_size) * self.n_embd
+        "About how many parameters the model has, without building it: the blocks' matrices and the tables (an untied head's and value embeddings' too)"
+        tables = 1 + (not self.tie_head) + self.value_embeds                  # vocabulary x width each
+        return 12 * self.n_layer * self.n_embd ** 2 + (tables * self.vocab_size + self.block_size) * self.n_embd
 
 # %% ../nbs/03_model.ipynb #6f7a70c5
 PRESETS = {

@@ -19,7 +19,7 @@ def time_to_loss(records:list, # a run's `metrics.jsonl` records, or its `val_cu
                  target:float, # the validation loss to reach
                 )->float: # training seconds when the loss first reached `target` (interpolated), or None
     "How long a run took to reach the validation loss `target`"
-    curve = records if records and isinstance(records[0], tuple) else val_curve(records)
+    curve = records if records and not isinstance(records[0], dict) else val_curve(records)   # (a curve read back from JSON: lists)
     for i, (t, _, v) in enumerate(curve):
         if v > target: continue
         if i == 0: return t

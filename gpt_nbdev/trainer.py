@@ -236,8 +236,9 @@ def init_from_model(c:TrainConfig, vocab_size:int, tokenizer:str='the tokenizer'
     try: src = GPT.from_pretrained(c.init_from) if c.init_from.startswith('gpt2') and not Path(c.init_from).is_dir() else GPT.load(c.init_from)
     except (ValueError, RuntimeError) as e: raise TrainError(f'--init_from {c.init_from}: {e}') from None
     gc = src.config
-    if diff := _diff(gc, {k: getattr(c, k) for k in SHAPE[:3]}):
-        raise TrainError(f"--init_from {c.init_from} has {', '.join(diff)}: its shape is fixed, drop those flags")
+    asked = {k: getattr(c, k) for k in SHAPE[:3]} | {k: getattr(c, k) for k in ARCH if getattr(c, k) != getattr(TrainConfig, k)}   # options off their default
+    if diff := _diff(gc, asked):
+        raise TrainError(f"--init_from {c.init_from} has {', '.join(diff)}: its shape and options are fixed, drop those flags")
     bs = c.block_size or gc.block_size
     if bs > gc.block_size: raise TrainError(f'--block_size {bs} is longer than the context of --init_from {c.init_from} ({gc.block_size}): use at most {gc.block_size}')
     if vocab_size > gc.vocab_size:
