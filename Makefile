@@ -107,7 +107,10 @@ readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
 # torchrun without its report when a process stopped on bad input (chapter 13): the one line that says why is all.
 NPROC ?= $$($(PY) -c "import torch; print(1 if torch.backends.mps.is_available() and not torch.cuda.is_available() else 2)")
 TRAIN_ARGS ?=
+# $(call processes,NAME,VALUE): stop with one line unless VALUE, a count of processes, is a positive whole number
+processes = case "$(2)" in ''|*[!0-9]*) false;; *) [ "$(2)" -ge 1 ];; esac || { echo "error: $(1)=$(2): give the number of processes, a positive whole number ($(1)=2)" >&2; exit 2; }
 train: $(STAMP)  ## the main job: train a small GPT on the embedded corpus (about 3 min on 2 CPU cores), sample, plot loss.png
+	@n=$(NPROC); $(call processes,NPROC,$$n)
 	n=$(NPROC); OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$(( $$(nproc) / n > 0 ? $$(nproc) / n : 1 ))} \
 	  $(PY) scripts/torchrun.py --standalone --nproc_per_node=$$n scripts/train_ddp.py --config configs/quickstart_cpu.yaml $(if $(findstring --resume,$(TRAIN_ARGS)),,--overwrite) $(TRAIN_ARGS)
 
@@ -137,7 +140,7 @@ fmt: $(STAMP)  ## apply ruff's safe fixes
 # Distributed runs (chapter 13). `make ddp-test N_PROCS_PER_NODE=2`: a few steps of a tiny model under torchrun on N
 # processes and on one, checked against each other. `make ddp-train ...`: this machine's share of a job; run it on every
 # machine with the same NNODES, MASTER_ADDR (the first machine's address) and MASTER_PORT. The c10d rendezvous numbers
-# the machines itself; NODE_RANK is passed along for logs and for a static rendezvous.
+# the machines itself: NODE_RANK is passed to torchrun, which ignores it under c10d (and says so).
 N_PROCS_PER_NODE ?= 2
 NNODES ?= 1
 NODE_RANK ?= 0
@@ -148,9 +151,11 @@ RDZV_ID ?= gpt_nbdev
 CONFIG ?= configs/quickstart_cpu.yaml
 DDP_DEVICE ?= $$($(PY) -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
 ddp-test: $(STAMP)  ## check distributed training: N_PROCS_PER_NODE processes under torchrun vs 1 process (nccl on GPUs, gloo on CPUs)
+	@$(call processes,N_PROCS_PER_NODE,$(N_PROCS_PER_NODE))
 	$(PY) scripts/ddp_check.py --nproc_per_node $(N_PROCS_PER_NODE) --device $(DDP_DEVICE)
 
 ddp-train: $(STAMP)  ## this machine's share of a job: NNODES NODE_RANK MASTER_ADDR MASTER_PORT N_PROCS_PER_NODE CONFIG TRAIN_ARGS
+	@$(call processes,N_PROCS_PER_NODE,$(N_PROCS_PER_NODE))
 	@if [ "$(NNODES)" != 1 ] && case "$(MASTER_ADDR)" in ''|127.*|localhost|::1) true;; *) false;; esac; then \
 	  echo "error: NNODES=$(NNODES), but MASTER_ADDR is '$(MASTER_ADDR)', which the other machines cannot reach: give MASTER_ADDR=the first machine's address" >&2; exit 2; fi
 	$(PY) scripts/torchrun.py --nnodes=$(NNODES) --node_rank=$(NODE_RANK) --nproc_per_node=$(N_PROCS_PER_NODE) --max_restarts=$(MAX_RESTARTS) \
