@@ -14,7 +14,7 @@ import torch
 import gpt_nbdev
 from .core import atomic_write, write_json, fsync_dir, file_sha256, rel_err, DiskFull, FolderLock, missing_folders, remove_empty
 from .model import GPT, PRETRAINED, CheckpointError, WEIGHTS, CONFIG, checkpoint_dir
-from .tokenizers import get_tokenizer, BPE_FILE
+from .tokenizers import get_tokenizer, load_bpe, bpe_encoding, BPE_FILE
 
 # %% ../nbs/06_checkpoint.ipynb #eb2e0a0b
 STATE, MANIFEST, PENDING, BEST = 'train_state.pt', 'checkpoint.json', '.pending', 'best'
@@ -187,15 +187,23 @@ def weights_rel_err(a, # a checkpoint directory
 # %% ../nbs/06_checkpoint.ipynb #ab05a757
 def _bpe_home(checkpoint:Path, meta:dict)->Path:
     "Where the BPE of `checkpoint` is: in it, else in its data folder (older checkpoints)"
-    data, own = meta.get('data_dir'), meta.get('tokenizer')
+    data = meta.get('data_dir')
     for d in (checkpoint, data):
         if d is not None and (Path(d) / BPE_FILE).exists(): return Path(d)
-    if data is None and own not in (None, 'bpe'):                          # the bpe tokenizer asked of a model without one
-        raise CheckpointError(f'{checkpoint} was trained with the {own} tokenizer, not bpe (it holds no {BPE_FILE} and names no '
-                              f'data folder): use its own tokenizer (--tokenizer {own}, or none)')
     where = f'its data folder {data} is gone' if data is not None else 'it names no data folder to find one in'
     raise CheckpointError(f'{checkpoint} holds no {BPE_FILE}, and {where}: copy the {BPE_FILE} of the data it was '
                           f'trained on into {checkpoint}')
+
+def _checkpoint_bpe(checkpoint:Path, meta:dict):
+    "The BPE encoding `checkpoint` was trained with, its file checked against the SHA-256 in the checkpoint's manifest if it has one"
+    f, data = _bpe_home(checkpoint, meta) / BPE_FILE, meta.get('data_dir')
+    fix = f"copy the {BPE_FILE} of the data it was trained on{f' (in {data})' if data else ''} into {checkpoint}"
+    try: sha = json.loads((checkpoint / MANIFEST).read_text())['files'][BPE_FILE]
+    except (OSError, ValueError, KeyError, TypeError): sha = None           # `GPT.save`'s (no manifest), or an older checkpoint
+    if sha is not None and file_sha256(f) != sha:
+        raise CheckpointError(f'{f} is not the {BPE_FILE} the model was trained with (its SHA-256 differs from the one in '
+                              f'{checkpoint / MANIFEST}: damaged or replaced): {fix}')
+    return bpe_encoding(load_bpe(f, fix=fix))
 
 def _not_mid_save(folder:Path):
     "Refuse a run's folder whose save has committed but not yet moved its files in (they may not belong together), or its `best` caught missing"
@@ -209,21 +217,21 @@ def load_checkpoint(
     checkpoint, # a folder written by `GPT.save` (the trainer's) or its model.safetensors, or 'gpt2', 'gpt2-medium', ... (OpenAI's)
     device=None, # where to put the model (default CPU)
     dtype=None, # e.g. torch.bfloat16; default as saved
-    tokenizer:str=None, # override the tokenizer named in the checkpoint's metadata
+    tokenizer:str=None, # for a checkpoint whose metadata names none, e.g. 'bytes' (else it must be the one named)
 )->tuple: # (model in eval mode, tokenizer)
     "A model and its tokenizer, ready to generate"
     name = str(checkpoint)
-    if name in PRETRAINED and not Path(name).is_dir():
-        enc = get_tokenizer(tokenizer or 'gpt2')
-        model = GPT.from_pretrained(name).to(device=device, dtype=dtype)
-    else:
-        _not_mid_save(checkpoint_dir(checkpoint))
-        meta = GPT.read_metadata(checkpoint)                   # CheckpointError if it is not a checkpoint
-        tok = tokenizer or meta.get('tokenizer')
-        if tok is None: raise CheckpointError(f'{checkpoint_dir(checkpoint) / CONFIG} names no tokenizer in its metadata: '
-                                              f'pass the tokenizer (e.g. "bytes" or "gpt2")')
-        enc = get_tokenizer(tok, data_dir=_bpe_home(checkpoint_dir(checkpoint), meta) if tok == 'bpe' else None)
-        model = GPT.load(checkpoint, device=device, dtype=dtype)
+    pretrained = name in PRETRAINED and not Path(name).is_dir()
+    where = f"OpenAI's {name}" if pretrained else checkpoint_dir(checkpoint)
+    if not pretrained: _not_mid_save(where)
+    meta = {'tokenizer': 'gpt2'} if pretrained else GPT.read_metadata(checkpoint)   # CheckpointError if it is not a checkpoint
+    own = meta.get('tokenizer')
+    if tokenizer and own and tokenizer != own:
+        raise CheckpointError(f'{where} was trained with the {own} tokenizer, not {tokenizer}: use its own tokenizer (--tokenizer {own}, or none)')
+    tok = tokenizer or own
+    if tok is None: raise CheckpointError(f'{where / CONFIG} names no tokenizer in its metadata: pass the tokenizer (e.g. "bytes" or "gpt2")')
+    enc = _checkpoint_bpe(where, meta) if tok == 'bpe' else get_tokenizer(tok)
+    model = GPT.from_pretrained(name).to(device=device, dtype=dtype) if pretrained else GPT.load(checkpoint, device=device, dtype=dtype)
     if enc.n_vocab > model.config.vocab_size:
         raise CheckpointError(f'the tokenizer has {enc.n_vocab} tokens but the model at {checkpoint} only '
                               f'{model.config.vocab_size}: they do not belong together (pass the right tokenizer)')
