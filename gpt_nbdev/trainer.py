@@ -7,8 +7,8 @@ __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'warmup_unfinished', 'forw
            'update', 'estimate_loss', 'resume_record', 'sigterm_deferred', 'check_out_dir', 'prepare_data',
            'data_fingerprint', 'resume_data', 'check_same_data', 'padded_vocab', 'new_model', 'init_from_model',
            'resumed_model', 'choose_model', 'check_fits', 'recompute_blocks', 'build_model', 'make_optimizer',
-           'restore_state', 'check_extras', 'hellaswag_scores', 'step_batches', 'kept', 'diverged', 'close_on_sigterm',
-           'Trainer', 'describe', 'train', 'train_command']
+           'restore_state', 'check_extras', 'hellaswag_scores', 'run_tokenizer', 'step_batches', 'kept', 'diverged',
+           'close_on_sigterm', 'Trainer', 'describe', 'train', 'train_command']
 
 # %% ../nbs/11_trainer.ipynb #1989dcef
 import hashlib, importlib.util, json, math, os, signal, sys, threading, time
@@ -24,7 +24,7 @@ from fastcore.basics import patch
 from fastcore.meta import delegates
 from .core import GptError, resolve_device, resolve_dtype, autocast, sum_dtype, eval_mode, file_sha256, command, unwrap, keep_freed_memory, model_device
 from .model import GPT, GPTConfig, CheckpointError
-from .tokenizers import BPE_FILE
+from .tokenizers import BPE_FILE, TokenizerError
 from .data import TokenLoader, load_meta, resolve_data, tokenizer_for
 from .checkpoint import (STATE, SHARDED, MANIFEST, PENDING, CKPT_FILES, save_checkpoint, load_train_state, claim_run_dir,
                                   check_run_dir, finish_pending, BEST)
@@ -359,6 +359,17 @@ def hellaswag_scores(model:GPT, enc, path:str, # the model, its tokenizer, the H
     hs = evaluate_hellaswag(model, enc, path, limit, dtype=dtype)
     return dict(hellaswag_acc=hs['acc'], hellaswag_acc_norm=hs['acc_norm'])
 
+# %% ../nbs/11_trainer.ipynb #fe7698ba
+def run_tokenizer(c:TrainConfig, # the run's settings: --sample_tokens (0: no samples)
+                  data_dir, # the prepared data, whose tokenizer it is
+                  hellaswag:str=None, # the HellaSwag file to evaluate on (`check_extras`), or None
+                 ): # the tokenizer (a tiktoken encoding), or None if the run decodes nothing
+    "Load the tokenizer of `data_dir` now if the run `c` will need it (samples, HellaSwag), so that one that cannot load fails before training"
+    without = [flag for flag, needs in (('--sample_tokens 0 (no samples)', c.sample_tokens), ('--eval_hellaswag_every 0 (no HellaSwag)', hellaswag)) if needs]
+    if not without: return None
+    try: return tokenizer_for(data_dir)
+    except TokenizerError as e: raise TrainError(f"{e}; or train without it: {' and '.join(without)}") from None
+
 # %% ../nbs/11_trainer.ipynb #27bdf0ca
 def step_batches(loader:TokenLoader, step:int, device:torch.device)->list:
     "This process's micro-batches of step `step`, on `device`"
@@ -455,6 +466,9 @@ class Trainer:
                                                                    if self.resuming else (0, 0, 0.0, math.inf))
             self.best_kept = GPT.read_metadata(self.out / BEST).get('val_loss') if self.resuming and (self.out / BEST).exists() else math.inf
             self.hellaswag = run_once(lambda: check_extras(cfg), env, self.group)       # the HellaSwag file, or None
+            def load_tokenizer(): self.enc = run_tokenizer(self.cfg, self.data_dir, self.hellaswag)
+            self.enc = None                                                   # for the samples and HellaSwag: rank 0 alone draws them
+            if self.step < self.cfg.max_iters: run_once(load_tokenizer, env, self.group)   # loaded on rank 0; its error, for all
             self.flops_per_token, self.peak = self.model.flops_per_token(), peak_tflops(self.device, self.dtype, cfg.peak_tflops)
         except BaseException as e:
             self.close()
@@ -522,7 +536,7 @@ def evaluate(self:Trainer,
     due = self.hellaswag_due()
     whole = self.whole_model(compute=True) if due else None
     if not self.log: return
-    hs = hellaswag_scores(whole, tokenizer_for(self.data_dir), self.hellaswag, self.cfg.hellaswag_limit, self.dtype) if due else {}
+    hs = hellaswag_scores(whole, self.enc, self.hellaswag, self.cfg.hellaswag_limit, self.dtype) if due else {}
     self.log.evaluation(self.elapsed, step=self.step, tokens=self.tokens, **(dict(val_loss=round(self.last_val, 5)) if loss else {}), **hs)
 
 @patch
@@ -620,7 +634,7 @@ def loop(self:Trainer, stop:StopOnSignal)->str:
         if due or n_stop: self.save()
         if c.sample_every and c.sample_tokens and self.step % c.sample_every == 0 and self.step < c.max_iters:
             whole = self.whole_model(compute=True)                        # (the last sample: `finish_run`'s)
-            if self.log: self.log.sample(self.step, run_sample(c, whole, tokenizer_for(self.data_dir)))
+            if self.log: self.log.sample(self.step, run_sample(c, whole, self.enc))
         if n_stop: return stop.signal or 'a stop signal (to another process)'
         t_last = time.perf_counter()                                      # tokens/s counts training, not evaluating and saving
     return None
