@@ -462,12 +462,14 @@ class RunLog:
         if self.tb is not None: self.tb.close()
 
 # %% ../nbs/10_run.ipynb #6fee4c69
-def finish_run(c:TrainConfig, data_dir, model:GPT, summary:dict, say=print)->str:
+def finish_run(c:TrainConfig, data_dir, model:GPT, summary:dict, say=print,
+               enc=None, # the run's tokenizer, loaded already (None: `data_dir`'s, loaded here)
+              )->str:
     "The end of the run `c` (`summary`: `Trainer.fit`'s): loss.png, a sample (returned) and a last line, or how to go on"
     s = summary
     if s['stopped_by']: return say(f"stopped by {s['stopped_by']} after step {s['step']}: checkpoint saved in {c.out_dir}; continue with --resume")
     save_loss_plot(c.out_dir, f'{model.num_params() / 1e6:.1f}M parameters, {Path(data_dir).name}')
-    sample = run_sample(c, model, tokenizer_for(data_dir)) if c.sample_tokens else None
+    sample = run_sample(c, model, enc or tokenizer_for(data_dir)) if c.sample_tokens else None
     if sample: say(f'--- a sample from the model ({c.sample_tokens} tokens) ---\n{sample}\n---')
     val = 'n/a' if s['val_loss'] is None else f"{s['val_loss']:.4f}"
     say(f"done: {s['step']} steps, {fmt_tokens(s['tokens'])} tokens in {s['elapsed']:.0f} s, val loss {val}; "

@@ -508,7 +508,7 @@ def fit(self:Trainer)->dict:
                 raise lost from None
         summary = self.summary(stopped)
         whole = self.whole_model(compute=True) if not stopped else None      # (under FSDP every process takes part)
-        if self.log: summary['sample'] = finish_run(c, self.data_dir, whole, summary, self.log.print)
+        if self.log: summary['sample'] = finish_run(c, self.data_dir, whole, summary, self.log.print, self.enc)
         if summary['sample']: self.log.record(step=self.step, sample=summary['sample'])
     finally: self.close()                                                 # fit releases what the run holds
     return summary
