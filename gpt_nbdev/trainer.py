@@ -426,7 +426,8 @@ class Trainer:
         given = given_settings(cfg) if given is None else given
         if {'epochs', 'max_iters'} <= given: raise TrainError('--epochs and --max_iters both set the length of the run: give one of them')
         self.env = env = DistEnv.from_env()
-        self.device = resolve_device(cfg.device, env.local_rank)
+        try: self.device = resolve_device(cfg.device, env.local_rank)
+        except GptError as e: e.unshared = True; raise                     # this process's own device, before any group: it says so itself
         self.out, self.group, self.log, self.last_val, self.val_step = Path(cfg.out_dir), None, None, None, None
         self.saving_step = None                                            # the step a save is under way for (`save`)
         self.held = []                                                     # the claim on out_dir, from the moment it is made
@@ -656,7 +657,7 @@ def train_command(config:str=None, # a YAML recipe (see configs/) setting any of
     except GptError as e:                                             # under torchrun, only rank 0 reports the error
         try: master = DistEnv.from_env().master
         except GptError: master = True                               # the environment itself is wrong: say so everywhere
-        if not (master or isinstance(e, WaitTimedOut)): e.silent = True
+        if not (master or isinstance(e, WaitTimedOut) or getattr(e, 'unshared', False)): e.silent = True
         raise
 
 train_command.__delwrap__ = TrainConfig     # the flags' help: docments reads the comments of the dataclass's fields
