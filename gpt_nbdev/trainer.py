@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'warmup_unfinished', 'forward_backward', 'Optimizers', 'clip_gradients',
-           'update', 'estimate_loss', 'resume_record', 'sigterm_deferred', 'check_out_dir', 'prepare_data',
-           'data_fingerprint', 'resume_data', 'check_same_data', 'padded_vocab', 'new_model', 'init_from_model',
-           'resumed_model', 'choose_model', 'check_fits', 'recompute_blocks', 'build_model', 'make_optimizer',
-           'restore_state', 'check_extras', 'hellaswag_scores', 'run_tokenizer', 'step_batches', 'kept', 'diverged',
-           'close_on_sigterm', 'Trainer', 'describe', 'train', 'train_command']
+           'update', 'estimate_loss', 'resume_record', 'sigterm_deferred', 'check_out_dir', 'check_shared_out_dir',
+           'prepare_data', 'data_fingerprint', 'resume_data', 'check_same_data', 'padded_vocab', 'new_model',
+           'init_from_model', 'resumed_model', 'choose_model', 'check_fits', 'recompute_blocks', 'build_model',
+           'make_optimizer', 'restore_state', 'check_extras', 'hellaswag_scores', 'run_tokenizer', 'step_batches',
+           'kept', 'diverged', 'close_on_sigterm', 'Trainer', 'describe', 'train', 'train_command']
 
 # %% ../nbs/11_trainer.ipynb #1989dcef
-import hashlib, importlib.util, json, math, os, signal, sys, threading, time
+import hashlib, importlib.util, json, math, os, signal, sys, tempfile, threading, time
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from dataclasses import asdict, replace
@@ -173,6 +173,16 @@ def check_out_dir(c:TrainConfig, env:DistEnv=DistEnv(), group=None,
         raise
     return (held[0] if held else None), found
 
+def check_shared_out_dir(out_dir, env:DistEnv=DistEnv(), group=None):
+    "Fail, on every process, unless every process's `out_dir` is the one rank 0 holds: a file rank 0 writes there, for the others to look for"
+    if group is None: return                                           # (one process)
+    def mark(): fd, path = tempfile.mkstemp(dir=out_dir, prefix='.shared-'); os.close(fd); return Path(path).name
+    marker = Path(out_dir) / run_once(mark, env, group)                # a new name: no cache on any machine remembers it
+    try: everyone_sees(marker, 'rank 0 wrote it into its --out_dir, and under --parallel fsdp every process saves its shards '
+                               'of each checkpoint into that one: put --out_dir on a filesystem all machines share', env, group)
+    finally:
+        if env.master: Path(marker).unlink(missing_ok=True)
+
 # %% ../nbs/11_trainer.ipynb #0ab027bd
 def prepare_data(c:TrainConfig, env:DistEnv=DistEnv(), group=None, data=None)->tuple:
     "(directory, meta) of the prepared `data` (default `c.data`): prepared once (per job or per machine) while the others wait, then seen by all"
@@ -326,13 +336,20 @@ def restore_state(out_dir, step:int, opt, scaler=None, env:DistEnv=DistEnv(), de
     "Load the state of step `step` saved in `out_dir` into `opt`, `scaler` and the random streams; return (step, tokens, seconds, best val loss)"
     out = Path(out_dir); f, st = out / STATE, load_train_state(out_dir)
     if st.get('step') != step: raise CheckpointError(f"{f} is from step {st.get('step')}, the manifest says {step}: restore the checkpoint or start afresh")
+    from torch.distributed.checkpoint.api import CheckpointException   # DCP's: every process's errors in one
     try:
-        if (out / SHARDED).is_dir(): load_sharded(out / SHARDED, model, Optimizers.of(opt).optimizers)   # resharded for this job
-        elif is_sharded(model):                               # a DDP run's whole state, sharded as it loads
-            for o, whole in zip(Optimizers.of(opt).optimizers, st['optimizer'].get('optimizers', [st['optimizer']])):
-                shard_optimizer_state(model, o, whole)
-        else: opt.load_state_dict(st['optimizer'])
+        try:
+            if (out / SHARDED).is_dir(): load_sharded(out / SHARDED, model, Optimizers.of(opt).optimizers)   # resharded for this job
+            elif is_sharded(model):                           # a DDP run's whole state, sharded as it loads
+                for o, whole in zip(Optimizers.of(opt).optimizers, st['optimizer'].get('optimizers', [st['optimizer']])):
+                    shard_optimizer_state(model, o, whole)
+            else: opt.load_state_dict(st['optimizer'])
+        except CheckpointException as e: raise next(iter(e.failures.values()))[0] from None   # the first process's error, itself
     except torch.OutOfMemoryError: raise                      # a RuntimeError, but no sign of a checkpoint that does not fit
+    except FileNotFoundError as e:                            # a shard that DCP's index lists, not there
+        raise CheckpointError(f'{e.filename} is missing: the job that saved this checkpoint had its processes write their shards '
+                              f'into --out_dirs of their own (local disks), or the file was lost since: start afresh with '
+                              f'--overwrite, with --out_dir on a filesystem all machines share') from None
     except (ValueError, KeyError, RuntimeError) as e:
         raise CheckpointError(f'{f} does not fit this model ({str(e).splitlines()[0][:200]}): start afresh with --overwrite') from None
     if scaler is not None and st.get('scaler'): scaler.load_state_dict(st['scaler'])
@@ -442,6 +459,7 @@ class Trainer:
             self.resuming, self.saved_step, self.changed = found is not None, found and found['step'], []
             if found: cfg, self.changed = resume_settings(cfg, found['settings'], given, env.world_size)
             if 'max_iters' in given: cfg = replace(cfg, epochs=None)           # a resumed run counted in epochs, now in steps
+            if cfg.parallel == 'fsdp': check_shared_out_dir(cfg.out_dir, env, self.group)   # (the resumed run's setting)
             if cfg.optimizer != 'muon' and (muon_only := sorted({'muon_lr', 'muon_momentum'} & given)):   # (the run's optimizer)
                 raise TrainError(f"--{muon_only[0]} is for --optimizer muon (this run's is {cfg.optimizer}): add --optimizer muon, or leave it out")
             if cfg.parallel == 'fsdp' and self.group is None:                # FSDP shards over a process group, even of one
