@@ -280,14 +280,17 @@ def choose_model(c:TrainConfig, meta:dict, resume_from=None)->tuple:
     return new_model(c, meta['vocab_size'])
 
 def check_fits(config:GPTConfig, device:torch.device, shards:int=1, # the processes FSDP shards the state over (1: DDP's whole copy)
+               accumulating:bool=False, # FSDP with --grad_accum > 1: the whole weights (bf16) and gradients (fp32) stay between micro-batches
               ):
     "Refuse a model whose weights, gradients and AdamW moments (4 x 4 bytes a parameter, over `shards`) exceed the memory of `device`"
     params = config.approx_params
     have = torch.cuda.get_device_properties(device).total_memory if device.type == 'cuda' else os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
-    if 16 * params / shards > have:
-        more = '' if shards > 1 else ', or shard it over several GPUs with --parallel fsdp (chapter 14)'
-        raise TrainError(f'a model of {params / 1e9:,.1f}B parameters needs about {16 * params / shards / 2**30:,.0f} GiB per process to train '
-                         f'(weights, gradients, AdamW moments), more than the {have / 2**30:,.0f} GiB of this {device.type}: choose a smaller model{more}')
+    state, whole = 16 * params / shards, 6 * params if accumulating else 0   # (chapter 14: 6 bytes a parameter, not sharded)
+    if state + whole > have:
+        more = ('' if shards > 1 else ', or shard it over several GPUs with --parallel fsdp (chapter 14)') + (', or --grad_accum 1' if whole and state <= have else '')
+        kept = ', and the whole weights and gradients FSDP keeps between micro-batches' if whole else ''
+        raise TrainError(f'a model of {params / 1e9:,.1f}B parameters needs about {(state + whole) / 2**30:,.0f} GiB per process to train '
+                         f'(weights, gradients, AdamW moments{kept}), more than the {have / 2**30:,.0f} GiB of this {device.type}: choose a smaller model{more}')
 
 def recompute_blocks(model:GPT, on:bool=True)->GPT:
     "Recompute each block of `model` in the backward pass (`torch.utils.checkpoint`, non-reentrant) instead of keeping its activations"
@@ -475,7 +478,8 @@ class Trainer:
             self.loader.windows(self.saved_step or 0)                         # a global batch too large for memory fails here
             self.epochs = cfg.epochs and epoch_steps(cfg.epochs, self.meta['train_tokens'], self.loader.tokens_per_step)
             if self.epochs: self.cfg = replace(self.cfg, max_iters=self.epochs[0])
-            check_fits(self.model_config, self.device, env.world_size if cfg.parallel == 'fsdp' else 1)   # before timing it
+            check_fits(self.model_config, self.device, env.world_size if cfg.parallel == 'fsdp' else 1,   # before timing it
+                       cfg.parallel == 'fsdp' and cfg.grad_accum > 1)
             self.dtype, self.dtype_why = run_once(lambda: precision(cfg.dtype, self.device, self.model_config, cfg.batch_size),
                                                   env, self.group)     # 'auto' on a CPU: bf16 where measured faster; rank 0's, for all
             self.model, self.core, self.net = build_model(self.model_config, weights, cfg, env, self.device, self.dtype)
