@@ -366,7 +366,7 @@ def check_extras(c:TrainConfig)->str: # the HellaSwag file to evaluate on, or No
         raise TrainError('--tensorboard needs the tensorboard package: pip install tensorboard')
     if not c.eval_hellaswag_every: return None
     try:
-        path = check_hellaswag_path(c.hellaswag_path, official='no --hellaswag_path') if c.hellaswag_path else hellaswag_file(progress=c.progress)
+        path = check_hellaswag_path(c.hellaswag_path, official='no --hellaswag_path') if c.hellaswag_path else hellaswag_file(progress=c.progress, local_copy='--hellaswag_path FILE')
         read_hellaswag(path, c.hellaswag_limit)
     except ValueError as e: raise TrainError(f'--eval_hellaswag_every: {e}') from None
     return str(path)
