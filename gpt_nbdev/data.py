@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'WEB_SCALE', 'SPLITS', 'BATCH_BYTES', 'SMALL_CORPUS', 'DATA_FORMAT',
-           'SHARD_FORMAT', 'TOKEN_DTYPES', 'META_KEYS', 'SHARD_TOKENS', 'VAL_TOKENS', 'PROGRESS_FILE', 'prepare_cli',
-           'DataError', 'embedded_documents', 'text_pieces', 'jsonl_documents', 'find_text_files', 'HFSource',
-           'TextsSource', 'EmbeddedSource', 'FileSource', 'parquet_files', 'as_source', 'web_scale', 'assign_splits',
-           'tail_split', 'split_documents', 'encode_batches', 'split_files', 'load_meta', 'tokenizer_for', 'Terminated',
-           'prepare', 'shard_name', 'ShardWriter', 'Interrupted', 'prepare_shards', 'resolve_data', 'TokenStream',
-           'TokenLoader', 'prepare_command']
+           'SHARD_FORMAT', 'TOKEN_DTYPES', 'META_KEYS', 'MAX_BPE_VOCAB', 'SHARD_TOKENS', 'VAL_TOKENS', 'PROGRESS_FILE',
+           'prepare_cli', 'DataError', 'embedded_documents', 'text_pieces', 'jsonl_documents', 'find_text_files',
+           'HFSource', 'TextsSource', 'EmbeddedSource', 'FileSource', 'parquet_files', 'as_source', 'web_scale',
+           'assign_splits', 'tail_split', 'split_documents', 'encode_batches', 'split_files', 'load_meta',
+           'tokenizer_for', 'Terminated', 'prepare', 'shard_name', 'ShardWriter', 'Interrupted', 'prepare_shards',
+           'resolve_data', 'TokenStream', 'TokenLoader', 'prepare_command']
 
 # %% ../nbs/05_data.ipynb #528933e9
 import functools, glob as globlib, hashlib, inspect, itertools, json, math, os, re, shutil, signal, socket, sys, threading, time, warnings
@@ -83,18 +83,35 @@ def text_pieces(
                 start = end
             if not block: return
 
+# %% ../nbs/05_data.ipynb #3b940590
+_SURROGATE = re.compile('[\ud800-\udfff]')   # what is left of surrogate escapes once JSON has paired them: halves alone
+
+def _lone_surrogates(text:str, # the text of a record
+                     path, line:int, # the file and line it is from (for the message)
+                     errors:str, # 'strict': refuse lone surrogates; 'replace': replace them with U+FFFD
+                     warn:bool=True, # warn when replacing
+                    )->tuple:
+    "(`text`, whether characters were replaced); halves of surrogate pairs (not text) are refused, or replaced (`errors='replace'`)"
+    if not (m := _SURROGATE.search(text)): return text, False
+    if errors == 'replace':
+        if warn: warnings.warn(f"{path}: escapes of lone surrogates, which are not text (the first \\u{ord(m[0]):04x}, "
+                               f"line {line}), were replaced with U+FFFD")
+        return _SURROGATE.sub('\ufffd', text), True
+    raise DataError(f"{path} line {line}: the escape \\u{ord(m[0]):04x} is half a surrogate pair, which is not text (UTF-8 "
+                    f"cannot hold it): fix that line, or replace such escapes with U+FFFD (gpt_prepare --encoding_errors replace)")
+
 # %% ../nbs/05_data.ipynb #716c4cc5
 def jsonl_documents(
     path, # a file of JSON records, one per line
     text_field:str='text', # the record field that holds the text
-    errors:str='strict', # 'strict' or 'replace', for bytes that are not UTF-8
+    errors:str='strict', # 'strict' or 'replace', for bytes that are not UTF-8 and escapes that are no character
 ):
     "Yield the `text_field` of every record of a `.jsonl` file"
-    offset, warned = 0, False
+    offset, warned_bytes, warned_escapes = 0, False, False     # each kind of replacement is warned about once per file
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
-            (line, bad), offset = _decode(raw, path, offset, errors, warn=not warned), offset + len(raw)
-            warned = warned or bad
+            (line, bad), offset = _decode(raw, path, offset, errors, warn=not warned_bytes), offset + len(raw)
+            warned_bytes = warned_bytes or bad
             if not line.strip(): continue
             try: rec = json.loads(line)
             except json.JSONDecodeError as e:
@@ -103,7 +120,9 @@ def jsonl_documents(
                 fields = ', '.join(rec) if isinstance(rec, dict) else type(rec).__name__
                 raise DataError(f"{path} line {n} has no text field {text_field!r} (it has: {fields}): "
                                 f"name the text field (gpt_prepare --text_field NAME)")
-            yield rec[text_field]
+            text, bad = _lone_surrogates(rec[text_field], path, n, errors, warn=not warned_escapes)
+            warned_escapes = warned_escapes or bad
+            yield text
 
 # %% ../nbs/05_data.ipynb #49151b7b
 def find_text_files(spec)->list: # sorted paths of .txt/.md/.jsonl files
@@ -297,7 +316,7 @@ def _checkpoint_as_data(path)->DataError: # None if `path` is no checkpoint
 
 def as_source(
     source=None, # None or 'embedded'; a path, folder or glob (of text or Parquet files); a preset or dataset name; an `HFSource`; a list of strings
-    encoding_errors:str='strict', # for local files: 'strict' refuses bytes that are not UTF-8, 'replace' replaces them
+    encoding_errors:str='strict', # for local files: 'strict' refuses text that is not UTF-8, 'replace' replaces it (`prepare`)
 ):
     "The source object for `source`"
     if source is None or source == 'embedded': return EmbeddedSource()
@@ -514,6 +533,7 @@ SHARD_FORMAT = 2                                    # the version of sharded dat
 TOKEN_DTYPES = {'uint16': 1 << 16, 'uint32': 1 << 32}  # how many token ids each dtype can hold
 META_KEYS = ('tokenizer', 'vocab_size', 'eot_token', 'dtype', 'train_tokens', 'val_tokens', 'source')   # always in meta.json
 _FIXED_VOCAB = {'bytes': 257, 'gpt2': 50257}        # the tokenizers whose vocabulary does not depend on the corpus
+MAX_BPE_VOCAB = 1 << 20                             # the most tokens a BPE may be asked for (see above)
 
 def _vocab_size(tokenizer, vocab_size)->int:
     if tokenizer not in TOKENIZERS: raise DataError(f"unknown tokenizer {tokenizer!r}: use one of {', '.join(TOKENIZERS)}")
@@ -521,6 +541,9 @@ def _vocab_size(tokenizer, vocab_size)->int:
         v = 4096 if vocab_size is None else int(vocab_size)
         if v < 258: raise DataError(f"vocab_size={v} is too small for a byte-level BPE (it needs the 256 bytes, "
                                     f"<|endoftext|> and at least one merge): use vocab_size >= 258")
+        if v > MAX_BPE_VOCAB:
+            raise DataError(f"vocab_size={v} is more than a BPE may have here, {MAX_BPE_VOCAB:,} (2^20: four times the largest "
+                            f"vocabularies in use; the trainer reserves memory for every token asked): use vocab_size <= {MAX_BPE_VOCAB}")
         return v
     fixed = _FIXED_VOCAB[tokenizer]
     if vocab_size not in (None, fixed):
@@ -664,9 +687,10 @@ def tokenizer_for(
 
 # %% ../nbs/05_data.ipynb #261bf09c
 def _check_args(tokenizer, vocab_size, dtype, val_fraction, max_docs, max_tokens, encoding_errors, num_proc)->tuple:
-    "(the vocabulary size, the token dtype) for `prepare`'s arguments, or a `DataError` naming the bad one"
+    "(the vocabulary size, the token dtype or None: the trained BPE's) for `prepare`'s arguments, or a `DataError` naming the bad one"
     vocab = _vocab_size(tokenizer, vocab_size)
-    dtype = _dtype_for(vocab, dtype)
+    fits = _dtype_for(vocab, dtype)                   # an explicit dtype that cannot hold vocab_size is refused here
+    dtype = None if dtype is None and fits != 'uint16' else fits
     if not 0 <= val_fraction < 1: raise DataError(f"val_fraction={val_fraction} must be at least 0 and below 1")
     for k, v, unset in (('max_docs', max_docs, 'no limit'), ('max_tokens', max_tokens, 'no limit'),
                         ('num_proc', num_proc, 'all cores')):
@@ -857,19 +881,33 @@ def _tokenizer_to_prepare_with(tokenizer:str, folder:Path):
         if tokenizer != 'gpt2': raise
         raise TokenizerError(f'{e}; or prepare with --tokenizer bytes or bpe, which need no download') from None
 
+# %% ../nbs/05_data.ipynb #e707443e
+def _tokenizer_in(folder:Path, # where a trained BPE goes (a resumed preparation's is there already)
+                  src, # the source (named in the progress line)
+                  tokenizer:str, # 'bytes', 'gpt2' or 'bpe'
+                  vocab:int, # for 'bpe': the most tokens it may have
+                  dtype:str, # the token dtype from `_check_args`; None: the smallest that holds the vocabulary trained
+                  training_docs, # for 'bpe': a function that returns the training documents, to learn from
+                  bpe_sample_bytes:int, # a BPE learns from the first this many bytes of them
+                  progress:bool, # say on stderr that a BPE is being trained
+                 )->tuple: # (the tokenizer, the token dtype)
+    "Train the BPE into `folder` if asked and not there yet; load the tokenizer and choose the dtype of its ids"
+    if tokenizer == 'bpe' and not (folder / BPE_FILE).exists():
+        if progress: print(f"training a BPE of up to {vocab} tokens on {src.description}", file=sys.stderr)
+        sample = lambda: _take_bytes(training_docs(), bpe_sample_bytes)
+        save_bpe(_in_thread(lambda: bpe_ranks(train_bpe(sample(), vocab))), folder / BPE_FILE)
+    enc = _tokenizer_to_prepare_with(tokenizer, folder)   # before any worker starts: a tokenizer that cannot load fails here
+    return enc, _dtype_for(enc.n_vocab, dtype)
+
 # %% ../nbs/05_data.ipynb #42d58458
 def _tokenize_into(tmp:Path, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)->tuple:
-    "Train the BPE if asked, then write `tmp/train.bin` and `tmp/val.bin`: (the tokenizer, the counts and the kind of split)"
-    if tokenizer == 'bpe':
-        if progress: print(f"training a {vocab}-token BPE on {src.description}", file=sys.stderr)
-        sample = lambda: _take_bytes((d for d, v in pairs()[0] if not v), bpe_sample_bytes)
-        save_bpe(_in_thread(lambda: bpe_ranks(train_bpe(sample(), vocab))), tmp / BPE_FILE)
-    enc = _tokenizer_to_prepare_with(tokenizer, tmp)   # before any worker starts: a tokenizer that cannot load fails here
+    "Train the BPE if asked, then write `tmp/train.bin` and `tmp/val.bin`: (the tokenizer, the token dtype, the counts and the kind of split)"
+    enc, dtype = _tokenizer_in(tmp, src, tokenizer, vocab, dtype, lambda: (d for d, v in pairs()[0] if not v), bpe_sample_bytes, progress)
     num_proc = _num_proc(src, tokenizer, num_proc)
     stream, split = pairs()
     with tqdm(total=src.nbytes, unit='B', unit_scale=True, desc=f'tokenizing {src.slug}', disable=not progress,
               file=sys.stderr, mininterval=1, delay=1) as bar:
-        return enc, {**_write_splits(stream, tmp, tokenizer, enc, dtype, num_proc, max_tokens, bar), 'split': split}
+        return enc, dtype, {**_write_splits(stream, tmp, tokenizer, enc, dtype, num_proc, max_tokens, bar), 'split': split}
 
 def _meta(enc, n:dict, src, tokenizer:str, dtype:str, settings:dict, text_field:str)->dict:
     "The contents of `meta.json`; a `DataError` if no document, or no training document, was written"
@@ -901,7 +939,7 @@ def prepare(
     source=None, # None: the embedded corpus; a file, folder or glob of .txt/.md/.jsonl; 'tinystories', 'fineweb-edu' or a Hugging Face dataset name ('owner/name' or 'owner/name:config'); an `HFSource`; a list of strings
     out_dir=None, # where to write; None: `root`/<source>-<tokenizer>-<hash of the settings>
     tokenizer:str='bytes', # 'bytes', 'gpt2', or 'bpe' (trained here on the training documents)
-    vocab_size:int=None, # for 'bpe': the vocabulary size, `<|endoftext|>` included (default 4096)
+    vocab_size:int=None, # for 'bpe': the most tokens, `<|endoftext|>` included (default 4096; fewer if the text has no more pairs to merge)
     val_fraction:float=0.1, # the fraction held out for validation: of the documents, or of the text if they are too few
     text_field:str='text', # the text field of .jsonl records and dataset rows
     max_docs:int=None, # keep only the first documents
@@ -909,8 +947,8 @@ def prepare(
     seed:int=0, # chooses the validation documents
     num_proc:int=None, # processes that tokenize (default: all cores; one for 'bytes' or a small local corpus)
     progress:bool=True, # show a progress bar
-    dtype:str=None, # 'uint16' or 'uint32'; None: the smallest that holds the vocabulary
-    encoding_errors:str='strict', # bytes that are not UTF-8: 'strict' refuses them, 'replace' replaces them with U+FFFD
+    dtype:str=None, # 'uint16' or 'uint32'; None: the smallest that holds the vocabulary (of a BPE: as trained)
+    encoding_errors:str='strict', # bytes that are not UTF-8 (and a .jsonl's lone surrogates): 'strict' refuses them, 'replace' replaces them with U+FFFD
     bpe_sample_bytes:int=100_000_000, # a 'bpe' tokenizer learns from the first this many bytes of training documents
     root='data', # the parent of `out_dir` when no `out_dir` is given
     shard_tokens:int=None, # write shards of this many tokens, resumably (`prepare_shards`; default: one train.bin, or 100M-token shards for fineweb-edu)
@@ -930,7 +968,7 @@ def prepare(
     if _finished(out, settings): return out
     pairs = lambda: split_documents(_documents(src, text_field, max_docs), val_fraction, seed)
     with _new_parents_undone(out), _partial_folder(out, _out_flag(out_dir)) as tmp:
-        enc, n = _tokenize_into(tmp, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)
+        enc, dtype, n = _tokenize_into(tmp, src, pairs, tokenizer, vocab, dtype, num_proc, max_tokens, bpe_sample_bytes, progress)
         _publish(tmp, out, settings, _meta(enc, n, src, tokenizer, dtype, settings, text_field))
     return out
 
@@ -1105,8 +1143,8 @@ def _work_locked(work:Path, flag:str): # `flag`: what chooses where the data goe
 class Interrupted(KeyboardInterrupt):
     "Ctrl-C stopped `prepare_shards`, which kept its complete shards: a command prints the message (exit status 130, as any Ctrl-C)"
 
-def _progress_state(work:Path, settings:dict, dtype:str)->dict:
-    "The saved state of an interrupted preparation in `work` (its shards checked), or a fresh one; stray files removed"
+def _progress_state(work:Path, settings:dict)->dict:
+    "The saved state of an interrupted preparation in `work`, or a fresh one; the rest removed (a BPE too, unless the state is saved)"
     fresh = dict(shards=[], resume=dict(doc=0, train=0, val=0, val_docs=0))
     p = work / PROGRESS_FILE
     state = json.loads(p.read_text()) if p.exists() else fresh
@@ -1114,14 +1152,17 @@ def _progress_state(work:Path, settings:dict, dtype:str)->dict:
         raise DataError(f"{work} holds an unfinished preparation with other settings (different: "
                         f"{', '.join(_settings_diff(state['settings'], settings))}): run it again with those settings to "
                         f"finish it, or delete {work} to start afresh")
-    item = np.dtype(dtype).itemsize
-    for r in state['shards']:
-        if not (work / r['file']).exists() or (work / r['file']).stat().st_size != r['tokens'] * item:
-            raise DataError(f"{work / r['file']} is not the size {p} records: delete {work} to start afresh")
-    keep = {r['file'] for r in state['shards']} | {PROGRESS_FILE, BPE_FILE, '.lock'}
+    keep = {r['file'] for r in state['shards']} | {PROGRESS_FILE, '.lock'} | ({BPE_FILE} if p.exists() else set())
     for f in work.iterdir():
         if f.name not in keep: f.unlink()
     return state
+
+def _check_kept(work:Path, state:dict, dtype:str):
+    "A `DataError` unless every shard that `state` lists is in `work` with all its tokens (in `dtype`)"
+    item = np.dtype(dtype).itemsize
+    for r in state['shards']:
+        if not (work / r['file']).exists() or (work / r['file']).stat().st_size != r['tokens'] * item:
+            raise DataError(f"{work / r['file']} is not the size {work / PROGRESS_FILE} records: delete {work} to start afresh")
 
 def _finish(work:Path, out:Path, settings:dict, meta:dict):
     "Drop the progress record and the lock file from the finished `work`, then publish it as `out` (`_publish`)"
@@ -1145,7 +1186,7 @@ def prepare_shards(
     source=None, # anything `prepare` takes: a Hub dataset (fineweb-edu), local Parquet, .jsonl or text files, ...
     out_dir=None, # where to write; None: `root`/<source>-<tokenizer>-<hash of the settings>
     tokenizer:str='bytes', # 'bytes', 'gpt2', or 'bpe' (trained on the first `bpe_sample_bytes` of training documents)
-    vocab_size:int=None, # for 'bpe': the vocabulary size (default 4096)
+    vocab_size:int=None, # for 'bpe': the most tokens (default 4096)
     val_fraction:float=0.1, # the fraction of documents held out for validation, until it holds `val_tokens`
     text_field:str='text', # the text field of records
     max_docs:int=None, # keep only the first documents
@@ -1153,8 +1194,8 @@ def prepare_shards(
     seed:int=0, # chooses the validation documents
     num_proc:int=None, # processes that tokenize (default: all cores; one for 'bytes' or a small local corpus)
     progress:bool=True, # print progress lines
-    dtype:str=None, # 'uint16' or 'uint32'; None: the smallest that holds the vocabulary
-    encoding_errors:str='strict', # for local text files: 'strict' or 'replace'
+    dtype:str=None, # 'uint16' or 'uint32'; None: the smallest that holds the vocabulary (of a BPE: as trained)
+    encoding_errors:str='strict', # for local text files: 'strict' or 'replace' (as in `prepare`)
     bpe_sample_bytes:int=100_000_000, # a 'bpe' tokenizer learns from the first this many bytes of training documents
     root='data', # the parent of `out_dir` when no `out_dir` is given
     shard_tokens:int=SHARD_TOKENS, # tokens per shard
@@ -1172,14 +1213,12 @@ def prepare_shards(
     with _new_parents_undone(out), _work_locked(work, _out_flag(out_dir)), _sigterm_raises():
         if _finished(out, settings): return out                           # finished while we waited for the lock
         try:
-            state = _progress_state(work, settings, dtype)
+            state = _progress_state(work, settings)
+            enc, dtype = _tokenizer_in(work, src, tokenizer, vocab, dtype, lambda: (d for d, v in pairs_from(0) if not v),
+                                       bpe_sample_bytes, progress)
+            _check_kept(work, state, dtype)
             if progress and state['shards']:
                 print(f"continuing {out}: {len(state['shards'])} shards done, from document {state['resume']['doc']:,}", file=sys.stderr)
-            if tokenizer == 'bpe' and not (work / BPE_FILE).exists():
-                if progress: print(f"training a {vocab}-token BPE on {src.description}", file=sys.stderr)
-                sample = lambda: _take_bytes((d for d, v in pairs_from(0) if not v), bpe_sample_bytes)
-                save_bpe(_in_thread(lambda: bpe_ranks(train_bpe(sample(), vocab))), work / BPE_FILE)
-            enc = _tokenizer_to_prepare_with(tokenizer, work)
             bar = _Progress(*_approx_size(src, tokenizer, max_docs, max_tokens), enabled=progress)
             n = _write_shards(pairs_from, work, settings, state, tokenizer, dtype, _num_proc(src, tokenizer, num_proc), bar)
             meta = _meta(enc, {k: v for k, v in n.items() if k != 'shards'}, src, tokenizer, dtype, settings, text_field)
@@ -1346,6 +1385,14 @@ def val_batches(self:TokenLoader,
     return [self._gather('val', s) for s in starts.reshape(n_batches, bs)]
 
 # %% ../nbs/05_data.ipynb #c6051bfe
+def _fewer_tokens(meta:dict, # the meta.json of a prepared directory
+                 )->str: # '' unless it is of a BPE trained smaller than asked
+    "Why a BPE has fewer tokens than `vocab_size` asked: its training text had no more pairs to merge (none: it is the bytes tokenizer)"
+    asked, got = (meta.get('settings') or {}).get('vocab_size'), meta['vocab_size']
+    if meta['tokenizer'] != 'bpe' or not isinstance(asked, int) or got >= asked: return ''
+    why = 'no more pairs to merge' if got > 257 else 'no pair to merge, so it is the bytes tokenizer'
+    return f"; fewer than the {asked} asked: the text it learned from has {why}"
+
 @delegates(prepare, but=['dtype'])
 def prepare_command(
     source:str=None, # a file, folder or glob of .txt/.md/.jsonl; tinystories, fineweb-edu or a Hugging Face dataset ('owner/name' or 'owner/name:config'); none: the embedded corpus
@@ -1355,6 +1402,7 @@ def prepare_command(
     d = prepare(source, out_dir, **kwargs)
     m = load_meta(d)
     shards = f" in {len(m['shards'])} shards" if 'shards' in m else ''
-    print(f"{d}: {m['train_tokens']:,} train + {m['val_tokens']:,} val tokens{shards}, {m['tokenizer']} ({m['vocab_size']} tokens, {m['dtype']})")
+    print(f"{d}: {m['train_tokens']:,} train + {m['val_tokens']:,} val tokens{shards}, {m['tokenizer']} ({m['vocab_size']} tokens, "
+          f"{m['dtype']}{_fewer_tokens(m)})")
 
 prepare_cli = command(prepare_command)
