@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['DEVICES', 'AUTO_DEVICE', 'PRECISIONS', 'TIMINGS', 'GptError', 'fsync_dir', 'atomic_write', 'write_json',
            'file_sha256', 'DiskFull', 'disk_full', 'missing_folders', 'remove_empty', 'FolderLocked', 'FolderLock',
-           'cache_dir', 'unreachable', 'DownloadError', 'download', 'resolve_device', 'usable_cores', 'cpu_has_bf16',
-           'fast_dtype', 'best_time', 'measured_once', 'fastest_seen', 'bf16_speedup', 'fastest', 'resolve_dtype',
-           'autocast', 'sum_dtype', 'keep_freed_memory', 'eval_mode', 'unwrap', 'model_device', 'rel_err',
-           'closest_match', 'command']
+           'cache_dir', 'unreachable', 'DownloadError', 'download', 'resolve_device', 'usable_cores',
+           'available_memory', 'cpu_has_bf16', 'fast_dtype', 'best_time', 'measured_once', 'fastest_seen',
+           'bf16_speedup', 'fastest', 'resolve_dtype', 'autocast', 'sum_dtype', 'keep_freed_memory', 'eval_mode',
+           'unwrap', 'model_device', 'rel_err', 'closest_match', 'command']
 
 # %% ../nbs/00_core.ipynb #b09284f9
-import argparse, ctypes, difflib, errno, fcntl, hashlib, inspect, json, math, os, platform, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
+import argparse, ctypes, difflib, errno, fcntl, hashlib, inspect, json, math, os, platform, select, shutil, socket, sys, tempfile, threading, time, urllib.error, urllib.request
 from contextlib import nullcontext
 from pathlib import Path
 import torch
@@ -202,6 +202,21 @@ def usable_cores()->int:
     "The CPU cores this process may run on"
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
+# %% ../nbs/00_core.ipynb #4f76a8ca
+def available_memory(device)->int: # bytes; None where we cannot tell (MPS)
+    "The memory `device` can still give this process"
+    device = torch.device(device)
+    if device.type == 'cuda':
+        free, _ = torch.cuda.mem_get_info(device)
+        return free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    if device.type != 'cpu': return None
+    try: return next(int(l.split()[1]) * 1024 for l in open('/proc/meminfo') if l.startswith('MemAvailable:'))
+    except (OSError, StopIteration, ValueError, IndexError): pass
+    for pages in ('SC_AVPHYS_PAGES', 'SC_PHYS_PAGES'):
+        try: return os.sysconf(pages) * os.sysconf('SC_PAGE_SIZE')
+        except (ValueError, OSError): pass
+    return None
+
 # %% ../nbs/00_core.ipynb #91e172b9
 PRECISIONS = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}   # by the names flags use
 
@@ -377,7 +392,13 @@ def command(func):
         _both_ways(parser, func)
         ns, unknown = parser.parse_known_args(argv, namespace=_Namespace())
         if unknown: parser.error(_unrecognized(parser, unknown))
-        try: func(**vars(ns))                                        # argparse set only what was given
+        try:
+            func(**vars(ns))                                         # argparse set only what was given
+            sys.stdout.flush()                                       # (a closed pipe shows now, not at exit)
+        except BrokenPipeError:
+            if not _reader_gone(sys.stdout): raise                   # not stdout's: a bug
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # what is left buffered goes nowhere
+            sys.exit(141)                                            # 128 + SIGPIPE, as the shell reports a program it killed
         except GptError as e:
             if not e.silent: print(f'error: {e}', file=sys.stderr)
             sys.exit(e.exit_code)
@@ -393,6 +414,13 @@ def _unrecognized(parser, unknown:list)->str:
     misspelt = [w.partition('=')[0] for w in unknown if w.startswith('-') and not _is_number(w)]
     close = list(dict.fromkeys(m for w in misspelt if (m := closest_match(w, flags))))
     return f"unrecognized arguments: {' '.join(unknown)}" + (f" (did you mean {', '.join(close)}?)" if close else '')
+
+def _reader_gone(stream)->bool:
+    "Whether `stream` is a pipe (or socket) whose reader has gone: `poll` reports an error or a hang-up on it"
+    try: fd = stream.fileno()
+    except (AttributeError, OSError, ValueError): return False     # not a file: e.g. a test's StringIO
+    p = select.poll(); p.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in p.poll(0))
 
 def _says()->bool:
     "Whether this process prints argparse's complaints: a process of its own, or rank 0 of a job (all its processes parse alike)"
