@@ -692,7 +692,7 @@ def generate_command(
     interactive:store_true=False, # keep asking for prompts (an empty line or end of input quits)
     device:str='auto', # cpu, cuda, cuda:1 ... (auto: cuda if available)
     dtype:str='auto', # float32 | bfloat16 | float16 (auto: bfloat16 where the hardware does it natively)
-    tokenizer:str=None, # override the tokenizer named in the checkpoint
+    tokenizer:str=None, # for a checkpoint whose metadata names none, e.g. 'bytes' (else it must be the one named)
     compile:bool=None, # compile the decode step now (CUDA graphs on GPUs, frozen weights on CPUs; float32: the same text; bf16: a near tie may go the other way); --no-compile: never; neither: once the tokens generated repay it
     cache:bool=True, # decode with a KV cache (without: the whole context again for every token, nanoGPT's way; slow)
     **kwargs, # the sampling flags, `sampling_for`'s: --method --temperature --top_k --top_p --min_p --repetition_penalty
