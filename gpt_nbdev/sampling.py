@@ -502,7 +502,7 @@ def _one_per_row(generators, rows:int)->list:
     except TypeError: gens = []                                              # not an iterable
     _check(len(gens) == rows and all(g is None or isinstance(g, torch.Generator) for g in gens),
            f'generator must be a torch.Generator, or an iterable of them with one per row ({rows})')
-    return gens
+    return None if all(g is None for g in gens) else gens                   # all PyTorch's global stream: the batch draws at once
 
 @delegates(Sampling)
 def generate(
