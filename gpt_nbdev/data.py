@@ -42,8 +42,13 @@ def embedded_documents()->list: # the help topics of this Python, one string per
 TEXT_SUFFIXES = ('.txt', '.md', '.jsonl')
 PIECE_BYTES = 8192          # a .txt/.md file is cut into documents of about this size, at line ends
 _MAX_PIECE = 1 << 20        # a piece with no line end in this many bytes is cut anyway (at a character boundary)
+_REPLACE_FLAG = 'gpt_prepare --encoding_errors replace'   # how `prepare`'s user asks for U+FFFD instead of a refusal
 
-def _decode(raw:bytes, path, offset:int, errors:str, warn:bool=True)->tuple:
+def _replace_too(what:str, replace_flag:str)->str:
+    "', or replace such `what` with U+FFFD (`replace_flag`)' for a refusal; '' when the caller has no such flag"
+    return f", or replace such {what} with U+FFFD ({replace_flag})" if replace_flag else ''
+
+def _decode(raw:bytes, path, offset:int, errors:str, warn:bool=True, replace_flag:str=_REPLACE_FLAG)->tuple:
     "(`raw` as text, whether bytes were replaced); bytes that are not UTF-8 are refused, or replaced (`errors='replace'`)"
     try: return raw.decode('utf-8', errors='strict'), False
     except UnicodeDecodeError as e:
@@ -51,8 +56,8 @@ def _decode(raw:bytes, path, offset:int, errors:str, warn:bool=True)->tuple:
             if warn: warnings.warn(f"{path}: bytes that are not UTF-8 (the first at byte {offset + e.start}) "
                                    f"were replaced with U+FFFD")
             return raw.decode('utf-8', errors='replace'), True
-        raise DataError(f"{path}: byte {offset + e.start} (0x{raw[e.start]:02x}) is not UTF-8: convert the file to UTF-8, "
-                        f"or replace such bytes with U+FFFD (gpt_prepare --encoding_errors replace)") from None
+        raise DataError(f"{path}: byte {offset + e.start} (0x{raw[e.start]:02x}) is not UTF-8: convert the file to UTF-8"
+                        + _replace_too('bytes', replace_flag)) from None
 
 # %% ../nbs/05_data.ipynb #0e6449e6
 def _cut(buf:bytes, start:int, final:bool):
@@ -69,6 +74,7 @@ def _cut(buf:bytes, start:int, final:bool):
 def text_pieces(
     path, # a UTF-8 text file
     errors:str='strict', # 'strict': refuse bytes that are not UTF-8; 'replace': replace them with U+FFFD
+    replace_flag:str=_REPLACE_FLAG, # how the caller's user asks for `errors='replace'`, named in the refusal; None: no way
 ):
     "Yield the documents of a text file: pieces of about `PIECE_BYTES` that end at a line end"
     warned, buf, start, offset = False, b'', 0, 0   # offset: file position of buf[0]
@@ -77,7 +83,7 @@ def text_pieces(
             block = f.read(1 << 22)
             buf, offset, start = buf[start:] + block, offset + start, 0
             while (end := _cut(buf, start, final=not block)) is not None:
-                text, bad = _decode(buf[start:end], path, offset + start, errors, warn=not warned)
+                text, bad = _decode(buf[start:end], path, offset + start, errors, warn=not warned, replace_flag=replace_flag)
                 warned = warned or bad
                 yield text
                 start = end
@@ -90,6 +96,7 @@ def _lone_surrogates(text:str, # the text of a record
                      path, line:int, # the file and line it is from (for the message)
                      errors:str, # 'strict': refuse lone surrogates; 'replace': replace them with U+FFFD
                      warn:bool=True, # warn when replacing
+                     replace_flag:str=_REPLACE_FLAG, # how the caller's user asks for `errors='replace'`, named in the refusal; None: no way
                     )->tuple:
     "(`text`, whether characters were replaced); halves of surrogate pairs (not text) are refused, or replaced (`errors='replace'`)"
     if not (m := _SURROGATE.search(text)): return text, False
@@ -98,19 +105,21 @@ def _lone_surrogates(text:str, # the text of a record
                                f"line {line}), were replaced with U+FFFD")
         return _SURROGATE.sub('\ufffd', text), True
     raise DataError(f"{path} line {line}: the escape \\u{ord(m[0]):04x} is half a surrogate pair, which is not text (UTF-8 "
-                    f"cannot hold it): fix that line, or replace such escapes with U+FFFD (gpt_prepare --encoding_errors replace)")
+                    f"cannot hold it): fix that line" + _replace_too('escapes', replace_flag))
 
 # %% ../nbs/05_data.ipynb #716c4cc5
 def jsonl_documents(
     path, # a file of JSON records, one per line
     text_field:str='text', # the record field that holds the text
     errors:str='strict', # 'strict' or 'replace', for bytes that are not UTF-8 and escapes that are no character
+    field_fix:str='name the text field (gpt_prepare --text_field NAME)', # what to do about a record without `text_field`, for the refusal
+    replace_flag:str=_REPLACE_FLAG, # how the caller's user asks for `errors='replace'`, named in the refusal; None: no way
 ):
     "Yield the `text_field` of every record of a `.jsonl` file"
     offset, warned_bytes, warned_escapes = 0, False, False     # each kind of replacement is warned about once per file
     with open(path, 'rb') as f:
         for n, raw in enumerate(f, 1):
-            (line, bad), offset = _decode(raw, path, offset, errors, warn=not warned_bytes), offset + len(raw)
+            (line, bad), offset = _decode(raw, path, offset, errors, not warned_bytes, replace_flag), offset + len(raw)
             warned_bytes = warned_bytes or bad
             if not line.strip(): continue
             try: rec = json.loads(line)
@@ -118,9 +127,8 @@ def jsonl_documents(
                 raise DataError(f"{path} line {n} is not valid JSON ({e.msg}): fix or remove that line") from None
             if not isinstance(rec, dict) or not isinstance(rec.get(text_field), str):
                 fields = ', '.join(rec) if isinstance(rec, dict) else type(rec).__name__
-                raise DataError(f"{path} line {n} has no text field {text_field!r} (it has: {fields}): "
-                                f"name the text field (gpt_prepare --text_field NAME)")
-            text, bad = _lone_surrogates(rec[text_field], path, n, errors, warn=not warned_escapes)
+                raise DataError(f"{path} line {n} has no text field {text_field!r} (it has: {fields}): {field_fix}")
+            text, bad = _lone_surrogates(rec[text_field], path, n, errors, not warned_escapes, replace_flag)
             warned_escapes = warned_escapes or bad
             yield text
 

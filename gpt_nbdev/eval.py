@@ -10,7 +10,7 @@ __all__ = ['N_ENDINGS', 'HELLASWAG_URL', 'main', 'EvalError', 'window_plan', 'wi
            'join_share', 'evaluate_command']
 
 # %% ../nbs/08_eval.ipynb #fc62081a
-import contextlib, functools, json, math, os, sys
+import contextlib, functools, json, math, os, signal, sys, threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -103,11 +103,25 @@ class EvalShare:
         return t.tolist()
 
     def on_rank0(self, fn):
-        "`fn()`, called by rank 0 alone while the others wait, its answer given to every process"
+        "`fn()`, called by rank 0 alone while the others wait, its answer given to every process; its error raised in every one"
         if self.group is None: return fn()
-        box = [fn() if self.rank == 0 else None]
+        answer = error = None
+        if self.rank == 0:
+            try: answer = fn()
+            except Exception as e: error = e
+        box = [(answer, None if error is None else str(error))]
         dist.broadcast_object_list(box, src=0, group=self.group)
-        return box[0]
+        answer, message = box[0]
+        if message is not None:                              # every process stops, and each ends on its own, status 2:
+            dist.barrier(group=self.group)                   # all have the message before the group goes (else gloo may abort)
+            if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, signal.SIG_IGN)   # torchrun's
+        if error is not None: raise error                    # rank 0: its own error, which it prints
+        if message is not None: raise _Rank0Failed(message)  # the others: the same error, silently
+        return answer
+
+class _Rank0Failed(EvalError):
+    "What rank 0 did for every process failed, and rank 0 reports it: this process stops without a word"
+    silent = True
 
 # %% ../nbs/08_eval.ipynb #6e249369
 def token_nlls(
@@ -396,13 +410,15 @@ def local_text(
     src = as_source(data)
     return src if isinstance(src, FileSource) else None
 
+_TEXT_FIELD_FIX = "give every record its text in the field 'text' (the one evaluate reads)"
+
 def text_tokens(
     src:FileSource, # local text files (`local_text`)
     enc, # the model's tokenizer
 )->np.ndarray: # 1-D uint32 token ids
     "The tokens of `src`, every document followed by `<|endoftext|>` as `prepare` writes them: a .txt/.md file is one document, whole"
-    docs = (d for f in src.files for d in (jsonl_documents(f, errors=src.errors) if f.suffix.lower() == '.jsonl'
-                                           else [''.join(text_pieces(f, src.errors))]) if d)
+    docs = (d for f in src.files for d in (jsonl_documents(f, errors=src.errors, field_fix=_TEXT_FIELD_FIX, replace_flag=None)
+                                           if f.suffix.lower() == '.jsonl' else [''.join(text_pieces(f, src.errors, replace_flag=None))]) if d)
     eot = np.array([enc.eot_token], np.uint32)
     parts = [p for d in docs for p in (enc.encode_to_numpy(d, allowed_special=set(), disallowed_special=()), eot)]
     if not parts: raise EvalError(f"{src.description} holds no text: give text files to evaluate on")
@@ -461,17 +477,24 @@ def format_results(results:dict)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/08_eval.ipynb #964b2208
-def _launcher_int(k:str, default:int)->int:
+def _launcher_int(k:str, default:int=None)->int:
     v = os.environ.get(k, '')
     try: return int(v) if v else default
     except ValueError: raise EvalError(f"the environment variable {k}={v!r} is not an integer: launch with torchrun, or unset it") from None
 
 def torchrun_place()->tuple: # (rank, local_rank, processes)
-    "Where this process is in a `torchrun` job, from the variables torchrun sets; (0, 0, 1) for a process of its own"
-    processes, rank, local_rank = _launcher_int('WORLD_SIZE', 1), _launcher_int('RANK', 0), _launcher_int('LOCAL_RANK', 0)
-    if processes > 1 and not os.environ.get('RANK') or not 0 <= rank < processes:
-        raise EvalError(f"WORLD_SIZE={processes} and RANK={os.environ.get('RANK')}: launch several processes with torchrun, "
-                        f"which sets them (RANK from 0 to WORLD_SIZE - 1)")
+    "Where this process is in a `torchrun` job, from the variables torchrun sets, checked; (0, 0, 1) for a process of its own"
+    processes, rank, local_rank = _launcher_int('WORLD_SIZE', 1), _launcher_int('RANK'), _launcher_int('LOCAL_RANK', 0)
+    if processes < 1: raise EvalError(f"WORLD_SIZE={processes} must be at least 1: launch with torchrun, or unset it")
+    if rank is None and processes > 1:
+        raise EvalError(f"WORLD_SIZE={processes} but RANK is not set: launch with torchrun, which gives every process its RANK (0 to {processes - 1})")
+    rank = rank or 0
+    for k, v in (('RANK', rank), ('LOCAL_RANK', local_rank)):
+        if not 0 <= v < processes:
+            raise EvalError(f"{k}={v} is outside 0..{processes - 1} (WORLD_SIZE={processes}): launch with torchrun, which sets it, or unset it")
+    missing = [k for k in ('MASTER_ADDR', 'MASTER_PORT') if processes > 1 and not os.environ.get(k)]
+    if missing: raise EvalError(f"WORLD_SIZE={processes} but {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: launch "
+                                f"with torchrun, or set MASTER_ADDR and MASTER_PORT to the address and a free port of rank 0's machine")
     return rank, local_rank, processes
 
 @contextlib.contextmanager
