@@ -158,6 +158,7 @@ def download(
     dest, # where to keep it; returned at once if it exists
     timeout:float=10.0, # seconds to wait for the server
     progress:bool=False, # show a progress bar
+    local_copy:str=None, # how the caller's user gives a local copy instead (e.g. '--hellaswag FILE'), named if it fails
 )->Path:
     "`dest`, downloaded from `url` (atomically) unless already there"
     dest = Path(dest)
@@ -169,7 +170,7 @@ def download(
     except (urllib.error.URLError, OSError) as e:   # no network, a refused connection, a timeout, an HTTP error
         why = getattr(e, 'reason', None) or e
         raise DownloadError(f"could not download {url} ({why}): connect to the internet once (it is then cached as {dest}), "
-                            f"or give the path of a local copy") from None
+                            f"or give the path of a local copy{f' with {local_copy}' if local_copy else ''}") from None
     return dest
 
 # %% ../nbs/00_core.ipynb #7f71fb4b

@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
-from .core import (GptError, DownloadError, fast_dtype, autocast, resolve_device, resolve_dtype, eval_mode, unwrap,
+from .core import (GptError, fast_dtype, autocast, resolve_device, resolve_dtype, eval_mode, unwrap,
                             model_device, cache_dir, download, command)
 from .data import (DataError, load_meta, tokenizer_for, resolve_data, split_files, TokenStream, as_source, FileSource,
                             text_pieces, jsonl_documents)
@@ -333,10 +333,7 @@ def hellaswag_file(
     url = url or HELLASWAG_URL
     dest = Path(cache or cache_dir()) / 'hellaswag' / url.rsplit('/', 1)[-1]
     if cache is None and not dest.is_file() and (why := _unwritable(dest.parent)): raise _cache_error(why, 'the HellaSwag file')
-    try: return download(url, dest, timeout, progress)
-    except DownloadError as e:
-        if local_copy is None: raise
-        raise DownloadError(str(e).replace('give the path of a local copy', f'give the path of a local copy with {local_copy}')) from None
+    return download(url, dest, timeout, progress, local_copy)
 
 # %% ../nbs/08_eval.ipynb #277d2dc2
 def ending_rows(

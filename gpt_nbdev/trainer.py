@@ -170,6 +170,7 @@ def check_out_dir(c:TrainConfig, env:DistEnv=DistEnv(), group=None,
         if found: everyone_sees(Path(c.out_dir) / MANIFEST, 'to resume a job that spans machines, --out_dir must be on a filesystem they all share', env, group)
     except BaseException:
         for lock in held: lock.release()
+        held.clear()                                                  # released here: nothing for the trainer's `close` to finish
         raise
     return (held[0] if held else None), found
 
