@@ -7,9 +7,9 @@ __all__ = ['TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'WEB_SCALE', 'SPLITS', 
            'SHARD_FORMAT', 'TOKEN_DTYPES', 'META_KEYS', 'MAX_BPE_VOCAB', 'SHARD_TOKENS', 'VAL_TOKENS', 'PROGRESS_FILE',
            'prepare_cli', 'DataError', 'embedded_documents', 'text_pieces', 'jsonl_documents', 'find_text_files',
            'HFSource', 'TextsSource', 'EmbeddedSource', 'FileSource', 'parquet_files', 'as_source', 'web_scale',
-           'assign_splits', 'tail_split', 'split_documents', 'encode_batches', 'split_files', 'load_meta',
-           'tokenizer_for', 'Terminated', 'prepare', 'shard_name', 'ShardWriter', 'Interrupted', 'prepare_shards',
-           'resolve_data', 'TokenStream', 'TokenLoader', 'prepare_command']
+           'assign_splits', 'tail_split', 'split_documents', 'encode_documents', 'encode_batches', 'split_files',
+           'load_meta', 'tokenizer_for', 'Terminated', 'prepare', 'shard_name', 'ShardWriter', 'Interrupted',
+           'prepare_shards', 'resolve_data', 'TokenStream', 'TokenLoader', 'prepare_command']
 
 # %% ../nbs/05_data.ipynb #528933e9
 import functools, glob as globlib, hashlib, inspect, itertools, json, math, os, re, shutil, signal, socket, sys, threading, time, warnings
@@ -413,8 +413,12 @@ def split_documents(
 BATCH_BYTES = 1 << 20      # documents are sent to the workers in batches of about this many characters
 SMALL_CORPUS = 4 << 20     # a local corpus smaller than this is tokenized in one process unless num_proc says otherwise
 
-def _encode_docs(enc, dtype, docs, is_val):
-    "Encode one batch: (train tokens, val tokens, tokens per document with its EOT, text bytes)"
+def encode_documents(enc, # the tokenizer (a tiktoken encoding; the bytes one is read directly)
+                     dtype, # the token files' dtype
+                     docs:list, # the documents' texts
+                     is_val:list, # for each, whether it goes to the validation split
+                    )->tuple: # (train tokens, val tokens, tokens per document with its EOT, text bytes)
+    "Encode one batch of documents, each followed by `<|endoftext|>`, into the two splits"
     raw = [d.encode('utf-8') for d in docs]
     if enc is bytes_encoding(): arrs = [np.frombuffer(b, np.uint8) for b in raw]   # the bytes are the tokens
     else: arrs = [enc.encode_to_numpy(d, allowed_special=set(), disallowed_special=()) for d in docs]
@@ -444,7 +448,7 @@ def _serve(conn, tokenizer, data_dir, dtype):
         if task is None: return
         try:
             if enc is None: enc = get_tokenizer(tokenizer, data_dir)   # once, at the first batch
-            out = (True, _encode_docs(enc, dtype, *task))
+            out = (True, encode_documents(enc, dtype, *task))
         except Exception as e: out = (False, e)
         conn.send(out)
 
@@ -519,7 +523,7 @@ def encode_batches(
     if num_proc <= 1:
         enc = get_tokenizer(tokenizer, data_dir)
         for docs, flags in _batches(pairs, batch_chars):
-            train, val, lengths, nbytes = _encode_docs(enc, dtype, docs, flags)
+            train, val, lengths, nbytes = encode_documents(enc, dtype, docs, flags)
             yield train, val, lengths, np.array(flags, bool), nbytes
         return
     with _workers(num_proc, tokenizer, data_dir, dtype) as (conns, procs):

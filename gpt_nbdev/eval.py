@@ -22,7 +22,7 @@ from tqdm import tqdm
 from .core import (GptError, fast_dtype, autocast, resolve_device, resolve_dtype, eval_mode, unwrap,
                             model_device, cache_dir, download, command)
 from .data import (DataError, load_meta, tokenizer_for, resolve_data, split_files, TokenStream, as_source, FileSource,
-                            text_pieces, jsonl_documents)
+                            text_pieces, jsonl_documents, encode_documents)
 from .checkpoint import load_checkpoint
 from .model import auto_speedup
 
@@ -414,12 +414,15 @@ def text_tokens(
     enc, # the model's tokenizer
 )->np.ndarray: # 1-D uint32 token ids
     "The tokens of `src`, every document followed by `<|endoftext|>` as `prepare` writes them: a .txt/.md file is one document, whole"
-    docs = (d for f in src.files for d in (jsonl_documents(f, errors=src.errors, field_fix=_TEXT_FIELD_FIX, replace_flag=None)
-                                           if f.suffix.lower() == '.jsonl' else [''.join(text_pieces(f, src.errors, replace_flag=None))]) if d)
-    eot = np.array([enc.eot_token], np.uint32)
-    parts = [p for d in docs for p in (enc.encode_to_numpy(d, allowed_special=set(), disallowed_special=()), eot)]
-    if not parts: raise EvalError(f"{src.description} holds no text: give text files to evaluate on")
-    return np.concatenate(parts, dtype=np.uint32)
+    docs = [d for d in _documents(src) if d]
+    if not docs: raise EvalError(f"{src.description} holds no text: give text files to evaluate on")
+    return encode_documents(enc, np.uint32, docs, [False] * len(docs))[0]   # (the data chapter's encoder: all of them one split)
+
+def _documents(src:FileSource):
+    "Each document of `src`: a record of a .jsonl file, a .txt/.md file whole"
+    for f in src.files:
+        if f.suffix.lower() == '.jsonl': yield from jsonl_documents(f, errors=src.errors, field_fix=_TEXT_FIELD_FIX, replace_flag=None)
+        else: yield ''.join(text_pieces(f, src.errors, replace_flag=None))
 
 def _no_split(split, data, name:str='split'):
     "Refuse a split for text, which is scored whole"
