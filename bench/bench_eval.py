@@ -5,7 +5,7 @@
 
 For each preset: tokens/s in fp32 and under bf16 autocast (the median of --reps runs, the two interleaved so that they
 share the machine's noise), the speed-up, and the relative difference of the loss. Random weights give near-uniform
-logits, so the loss difference here is a lower bound; the chapter (nbs/08_eval.ipynb) measures it on trained models."""
+logits, so the loss difference here is a lower bound; the chapter (nbs/09_eval.ipynb) measures it on trained models."""
 import argparse, statistics, time
 import numpy as np
 import torch

@@ -374,9 +374,9 @@ def check_extras(c:TrainConfig)->str: # the HellaSwag file to evaluate on, or No
 
 def hellaswag_scores(model:GPT, enc, path:str, # the model, its tokenizer, the HellaSwag file
                      limit:int=None, # only the first `limit` examples
-                     dtype:torch.dtype=None, # the run's precision (None: chapter 08's `fast_dtype`)
+                     dtype:torch.dtype=None, # the run's precision (None: chapter 00's `fast_dtype`)
                     )->dict:
-    "HellaSwag accuracy and length-normalised accuracy (chapter 08), as the metrics `hellaswag_acc`, `hellaswag_acc_norm`"
+    "HellaSwag accuracy and length-normalised accuracy (chapter 09), as the metrics `hellaswag_acc`, `hellaswag_acc_norm`"
     hs = evaluate_hellaswag(model, enc, path, limit, dtype=dtype)
     return dict(hellaswag_acc=hs['acc'], hellaswag_acc_norm=hs['acc_norm'])
 
