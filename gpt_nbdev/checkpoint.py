@@ -14,7 +14,7 @@ import torch
 import gpt_nbdev
 from .core import atomic_write, write_json, fsync_dir, file_sha256, rel_err, DiskFull, FolderLock, missing_folders, remove_empty
 from .model import GPT, PRETRAINED, CheckpointError, WEIGHTS, CONFIG, checkpoint_dir
-from .tokenizers import get_tokenizer, load_bpe, bpe_encoding, BPE_FILE
+from .tokenizers import get_tokenizer, cached_bpe_encoding, BPE_FILE
 
 # %% ../nbs/06_checkpoint.ipynb #eb2e0a0b
 STATE, MANIFEST, PENDING, BEST = 'train_state.pt', 'checkpoint.json', '.pending', 'best'
@@ -34,13 +34,22 @@ def _move_in(src:Path, dst:Path, replace:bool):
     if src.is_dir(): _remove(dst)
     os.replace(src, dst)
 
+def _read_manifest(folder:Path)->dict: # None if `folder` holds no manifest
+    "The manifest in `folder` (a run's directory or its `.pending`), with its 'step' and 'files'; a `CheckpointError` if it is damaged"
+    m = Path(folder) / MANIFEST
+    try: manifest = json.loads(m.read_text())
+    except FileNotFoundError: return None
+    except ValueError: manifest = None                                   # not JSON, or not text
+    if not (isinstance(manifest, dict) and 'step' in manifest and isinstance(manifest.get('files'), dict)):
+        raise CheckpointError(f'{m} is damaged: restore it, or start afresh with --overwrite (or another --out_dir)')
+    return manifest
+
 def finish_pending(out_dir)->bool:
     "Complete a save that was interrupted after its commit point, or discard one interrupted before; True if one was completed"
     out = Path(out_dir); pending = out / PENDING
     if not pending.is_dir(): return False
-    done = (pending / MANIFEST).exists()
+    m = _read_manifest(pending); done = m is not None
     if done:
-        m = json.loads((pending / MANIFEST).read_text())
         brought, drop = m.get('brought', list(m['files'])), m.get('drop', [])
         for name in brought:                                   # what the save brings; then what it removes
             if (pending / name).exists(): _move_in(pending / name, out / name, replace=name in drop)
@@ -97,10 +106,8 @@ def save_checkpoint(out_dir, # the run's directory
 def read_checkpoint(out_dir)->dict:
     "The manifest of the checkpoint in `out_dir` once every file matches its checksum (None if there is no checkpoint)"
     out = Path(out_dir); m = out / MANIFEST
-    if not m.exists(): return None
-    try: manifest = json.loads(m.read_text()); files, step = manifest['files'], manifest['step']
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise CheckpointError(f'{m} is damaged: restore it, or start afresh with --overwrite (or another --out_dir)') from None
+    if (manifest := _read_manifest(out)) is None: return None
+    files, step = manifest['files'], manifest['step']
     for f, sha in files.items():
         if not (out / f).exists(): raise CheckpointError(f'{out / f} is missing from the checkpoint of step {step}: restore it, '
                                                         f'or start afresh with --overwrite (or another --out_dir)')
@@ -171,7 +178,7 @@ def check_run_dir(out_dir, # the run's directory, held (`claim_run_dir`)
         if not has: raise CheckpointError(f'--resume, but {out} holds no checkpoint: train without --resume first, or point --out_dir at a run')
         return read_checkpoint(out)
     if has and not overwrite:
-        step = json.loads((out / MANIFEST).read_text()).get('step', '?')
+        step = _read_manifest(out)['step']
         raise CheckpointError(f'{out} already holds a checkpoint (step {step}): continue it with --resume, replace it with '
                               f'--overwrite, or choose another --out_dir')
     return None
@@ -185,31 +192,35 @@ def weights_rel_err(a, # a checkpoint directory
     return rel_err(torch.cat([v.flatten() for v in a.values()]), torch.cat([b[k].flatten() for k in a]))
 
 # %% ../nbs/06_checkpoint.ipynb #ab05a757
+def _copy_bpe_fix(checkpoint:Path, data=None)->str:
+    "What to do when `checkpoint` lacks the BPE file it was trained with: copy in its data's, from `data` (its data folder) if known"
+    return f"copy the {BPE_FILE} of the data it was trained on{f' (in {data})' if data else ''} into {checkpoint}"
+
 def _bpe_home(checkpoint:Path, meta:dict)->Path:
     "Where the BPE of `checkpoint` is: in it, else in its data folder (older checkpoints)"
     data = meta.get('data_dir')
     for d in (checkpoint, data):
         if d is not None and (Path(d) / BPE_FILE).exists(): return Path(d)
     where = f'its data folder {data} is gone' if data is not None else 'it names no data folder to find one in'
-    raise CheckpointError(f'{checkpoint} holds no {BPE_FILE}, and {where}: copy the {BPE_FILE} of the data it was '
-                          f'trained on into {checkpoint}')
+    raise CheckpointError(f'{checkpoint} holds no {BPE_FILE}, and {where}: {_copy_bpe_fix(checkpoint)}')
 
 def _checkpoint_bpe(checkpoint:Path, meta:dict):
     "The BPE encoding `checkpoint` was trained with, its file checked against the SHA-256 in the checkpoint's manifest if it has one"
-    f, data = _bpe_home(checkpoint, meta) / BPE_FILE, meta.get('data_dir')
-    fix = f"copy the {BPE_FILE} of the data it was trained on{f' (in {data})' if data else ''} into {checkpoint}"
-    try: sha = json.loads((checkpoint / MANIFEST).read_text())['files'][BPE_FILE]
-    except (OSError, ValueError, KeyError, TypeError): sha = None           # `GPT.save`'s (no manifest), or an older checkpoint
+    f, fix = _bpe_home(checkpoint, meta) / BPE_FILE, _copy_bpe_fix(checkpoint, meta.get('data_dir'))
+    try: sha = (_read_manifest(checkpoint) or {'files': {}})['files'].get(BPE_FILE)   # none: `GPT.save`'s, or an older checkpoint
+    except (CheckpointError, OSError): sha = None                    # unreadable: left to `read_checkpoint`, which resuming uses
     if sha is not None and file_sha256(f) != sha:
         raise CheckpointError(f'{f} is not the {BPE_FILE} the model was trained with (its SHA-256 differs from the one in '
                               f'{checkpoint / MANIFEST}: damaged or replaced): {fix}')
-    return bpe_encoding(load_bpe(f, fix=fix))
+    return cached_bpe_encoding(f, fix=fix)
 
 def _not_mid_save(folder:Path):
     "Refuse a run's folder whose save has committed but not yet moved its files in (they may not belong together), or its `best` caught missing"
     run = folder.parent if folder.name == BEST and not folder.exists() else folder   # (a `best` that is there is whole)
-    try: step = json.loads((run / PENDING / MANIFEST).read_text())['step']
-    except (OSError, ValueError, KeyError, TypeError): return
+    try: saving = _read_manifest(run / PENDING)
+    except (CheckpointError, OSError): saving = None                 # not a save's (each writes its manifest whole)
+    if saving is None: return
+    step = saving['step']
     raise CheckpointError(f'{run} is in the middle of saving step {step} (its {PENDING} holds it, not yet moved in): if its run is '
                           f'going, try again in a moment; if it was stopped, --resume --max_iters {step} finishes the save and trains no further')
 

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EOT', 'GPT2_FILES', 'BPE_FILE', 'GPT2_PATTERN', 'TOKENIZERS', 'TokenizerError', 'bytes_encoding', 'tiktoken_damaged',
            'tiktoken_cached', 'gpt2_encoding', 'train_bpe', 'bpe_ranks', 'bpe_encoding', 'save_bpe', 'load_bpe',
-           'get_tokenizer']
+           'cached_bpe_encoding', 'get_tokenizer']
 
 # %% ../nbs/04_tokenizers.ipynb #528933e9
 import base64, binascii, functools, hashlib, json, os, tempfile, textwrap
@@ -40,15 +40,19 @@ def tiktoken_damaged(files:dict)->list: # the paths of the damaged copies
     "The cached copies of `files` ({url: SHA-256}) whose checksum is not the one tiktoken expects: it deletes them and downloads again"
     return [str(p) for url, sha in files.items() if (p := _cached_copy(url)) and p.is_file() and file_sha256(p) != sha]
 
-def tiktoken_cached(files:dict)->bool:
-    "Are `files` ({url: SHA-256}) all in tiktoken's cache, intact, so that tiktoken loads them without the network?"
-    return all((p := _cached_copy(url)) and p.is_file() for url in files) and not tiktoken_damaged(files)
+def tiktoken_cached(files:dict, # {url: SHA-256}
+                    damaged:list=None, # what `tiktoken_damaged(files)` found, if the caller has it (else it is found here)
+                   )->bool:
+    "Are `files` all in tiktoken's cache, intact, so that tiktoken loads them without the network?"
+    if not all((p := _cached_copy(url)) and p.is_file() for url in files): return False
+    return not (tiktoken_damaged(files) if damaged is None else damaged)
 
 def gpt2_encoding(timeout:float=5.0)->tiktoken.Encoding:
     "tiktoken's GPT-2 encoding; a `TokenizerError` at once if its vocabulary is neither cached (intact) nor downloadable"
     fix = "connect once to cache it, or set TIKTOKEN_CACHE_DIR to a folder that holds it"
-    if not tiktoken_cached(GPT2_FILES) and (why := unreachable(next(iter(GPT2_FILES)), timeout)):
-        if damaged := tiktoken_damaged(GPT2_FILES):
+    damaged = tiktoken_damaged(GPT2_FILES)       # hashed once: for the check and for the error
+    if not tiktoken_cached(GPT2_FILES, damaged) and (why := unreachable(next(iter(GPT2_FILES)), timeout)):
+        if damaged:
             raise TokenizerError(f"the cached copy of the GPT-2 vocabulary is damaged (its checksum is not tiktoken's: "
                                  f"{', '.join(damaged)}) and cannot be downloaded again ({why}): connect once to download it "
                                  f"again (tiktoken replaces the damaged copy), or set TIKTOKEN_CACHE_DIR to a folder that holds an intact one")
@@ -130,7 +134,15 @@ def load_bpe(path, # a file written by `save_bpe`
 TOKENIZERS = ('bytes', 'gpt2', 'bpe')
 
 @functools.lru_cache(maxsize=16)
-def _load_bpe_cached(path:str, mtime:int, size:int): return bpe_encoding(load_bpe(path))
+def _load_bpe_cached(path:str, mtime:int, size:int, fix:str): return bpe_encoding(load_bpe(path, fix=fix))
+
+def cached_bpe_encoding(path, # a file written by `save_bpe`
+                        fix:str='prepare the data again', # what to do if it is damaged (`load_bpe`)
+                       )->tiktoken.Encoding:
+    "The encoding of the BPE file `path`, read once for each version of it (its path, modification time and size)"
+    try: st = Path(path).stat()
+    except OSError: return bpe_encoding(load_bpe(path, fix=fix))   # (`load_bpe` says what is wrong with it)
+    return _load_bpe_cached(str(Path(path).absolute()), st.st_mtime_ns, st.st_size, fix)
 
 def get_tokenizer(
     name:str='bytes', # 'bytes', 'gpt2', 'bpe' (the BPE trained for `data_dir`), or a prepared data directory
@@ -143,8 +155,7 @@ def get_tokenizer(
         if data_dir is None: raise TokenizerError("tokenizer 'bpe' is trained per corpus: pass data_dir, the prepared directory that holds it")
         p = Path(data_dir) / BPE_FILE
         if not p.exists(): raise TokenizerError(f"{p} does not exist: prepare the data with tokenizer='bpe' first")
-        st = p.stat()
-        return _load_bpe_cached(str(p.absolute()), st.st_mtime_ns, st.st_size)
+        return cached_bpe_encoding(p)
     meta = Path(str(name)) / 'meta.json'
     if name is not None and meta.exists():                                          # a prepared data directory
         try: recorded = json.loads(meta.read_text())['tokenizer']
