@@ -172,7 +172,10 @@ def check_run_dir(out_dir, # the run's directory, held (`claim_run_dir`)
                  )->dict: # the manifest of the checkpoint to resume, or None
     "Look at a run's directory before training: an interrupted save finished, a checkpoint to resume or not to overwrite"
     out = Path(out_dir)
-    finish_pending(out)        # first: a commit cut short may have moved only the run's record, which no checksum covers
+    try: finish_pending(out)   # first: a commit cut short may have moved only the run's record, which no checksum covers
+    except CheckpointError:    # its manifest damaged: that save cannot be finished, and --overwrite replaces the run anyway
+        if not overwrite: raise
+        shutil.rmtree(out / PENDING)
     has = (out / MANIFEST).exists()
     if resume or (restarted and has and not (overwrite and GPT.read_metadata(out).get('job') != job)):
         if not has: raise CheckpointError(f'--resume, but {out} holds no checkpoint: train without --resume first, or point --out_dir at a run')
