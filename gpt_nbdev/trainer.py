@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['SHAPE', 'ARCH', 'BUILT', 'main', 'lr_at', 'warmup_unfinished', 'forward_backward', 'Optimizers', 'clip_gradients',
-           'update', 'estimate_loss', 'resume_record', 'sigterm_deferred', 'check_out_dir', 'check_shared_out_dir',
+           'update', 'estimate_loss', 'resume_record', 'signals_deferred', 'check_out_dir', 'check_shared_out_dir',
            'prepare_data', 'data_fingerprint', 'resume_data', 'check_same_data', 'padded_vocab', 'new_model',
            'init_from_model', 'resumed_model', 'choose_model', 'check_fits', 'recompute_blocks', 'build_model',
            'make_optimizer', 'restore_state', 'check_extras', 'hellaswag_scores', 'run_tokenizer', 'step_batches',
@@ -146,23 +146,21 @@ def resume_record(out_dir, manifest:dict)->dict:
     return dict(meta, step=manifest['step'], bpe_sha=manifest['files'].get(BPE_FILE))
 
 @contextmanager
-def sigterm_deferred():
-    "Within `with`, a SIGTERM waits and is raised again as the block ends, so that the block is one step for its handler (main thread)"
-    if threading.current_thread() is not threading.main_thread(): yield; return   # (only the main thread handles signals)
-    came = []                                  # (a signal mask would not do: the signal goes to any thread that lets it in)
-    old = signal.signal(signal.SIGTERM, lambda *args: came.append(args))
-    try: yield
+def signals_deferred():
+    "Within `with`, SIGTERM and Ctrl-C only note themselves (`StopOnSignal`) and come again as the block ends: one step for their handlers"
+    stop = StopOnSignal()                      # (a signal mask would not do: the signal goes to any thread that lets it in)
+    try:
+        with stop: yield
     finally:
-        signal.signal(signal.SIGTERM, old)
-        if came: signal.raise_signal(signal.SIGTERM)
+        if stop.signal: signal.raise_signal(signal.Signals[stop.signal])   # to the handler the block began with
 
-def check_out_dir(c:TrainConfig, env:DistEnv=DistEnv(), group=None,
-                  held:list=None, # where the claim goes the moment it is made (for a SIGTERM handler to release); default: a list of its own
-                 )->tuple:
-    "Rank 0 holds `c.out_dir` and looks at it: (its `FolderLock` on rank 0, else None; the `resume_record` to resume, or None), or an error for all"
-    held = [] if held is None else held
+def check_out_dir(c:TrainConfig,
+                  held:list, # where rank 0's claim goes the moment it is made, for the caller (or a SIGTERM handler) to release
+                  env:DistEnv=DistEnv(), group=None,
+                 )->dict: # the `resume_record` to resume, or None
+    "Rank 0 claims `c.out_dir` (into `held`) and looks at it; what it finds wrong fails every process"
     def look():
-        with sigterm_deferred(): held.append(claim_run_dir(c.out_dir))   # a handler sees the claim made and kept, or none
+        with signals_deferred(): held.append(claim_run_dir(c.out_dir))  # a handler sees the claim made and kept, or none
         manifest = check_run_dir(c.out_dir, c.resume, c.overwrite, env.restarts > 0, env.job)
         return manifest and resume_record(c.out_dir, manifest)
     try:
@@ -172,7 +170,7 @@ def check_out_dir(c:TrainConfig, env:DistEnv=DistEnv(), group=None,
         for lock in held: lock.release()
         held.clear()                                                  # released here: nothing for the trainer's `close` to finish
         raise
-    return (held[0] if held else None), found
+    return found
 
 def check_shared_out_dir(out_dir, env:DistEnv=DistEnv(), group=None):
     "Fail, on every process, unless every process's `out_dir` is the one rank 0 holds: a file rank 0 writes there, for the others to look for"
@@ -334,21 +332,24 @@ def make_optimizer(model:GPT, # the model to train (sharded or not)
     return Optimizers(adamw, (torch.optim.Muon(model.muon_params(), lr=c.muon_lr, weight_decay=c.weight_decay, momentum=c.muon_momentum), c.muon_lr / c.lr))
 
 # %% ../nbs/11_trainer.ipynb #dec4d51e
+def _load_sharded_first_error(path, model:nn.Module, optimizers:list): # as `load_sharded`'s
+    "`load_sharded`, failing with the first process's error itself instead of DCP's `CheckpointException` (every process's errors in one)"
+    from torch.distributed.checkpoint.api import CheckpointException
+    try: load_sharded(path, model, optimizers)
+    except CheckpointException as e: raise next(iter(e.failures.values()))[0] from None
+
 def restore_state(out_dir, step:int, opt, scaler=None, env:DistEnv=DistEnv(), device:torch.device=torch.device('cpu'),
                   model:nn.Module=None, # the model trained: needed to load a sharded state (`SHARDED`, written under FSDP)
                  )->tuple:
     "Load the state of step `step` saved in `out_dir` into `opt`, `scaler` and the random streams; return (step, tokens, seconds, best val loss)"
     out = Path(out_dir); f, st = out / STATE, load_train_state(out_dir)
     if st.get('step') != step: raise CheckpointError(f"{f} is from step {st.get('step')}, the manifest says {step}: restore the checkpoint or start afresh")
-    from torch.distributed.checkpoint.api import CheckpointException   # DCP's: every process's errors in one
     try:
-        try:
-            if (out / SHARDED).is_dir(): load_sharded(out / SHARDED, model, Optimizers.of(opt).optimizers)   # resharded for this job
-            elif is_sharded(model):                           # a DDP run's whole state, sharded as it loads
-                for o, whole in zip(Optimizers.of(opt).optimizers, st['optimizer'].get('optimizers', [st['optimizer']])):
-                    shard_optimizer_state(model, o, whole)
-            else: opt.load_state_dict(st['optimizer'])
-        except CheckpointException as e: raise next(iter(e.failures.values()))[0] from None   # the first process's error, itself
+        if (out / SHARDED).is_dir(): _load_sharded_first_error(out / SHARDED, model, Optimizers.of(opt).optimizers)   # resharded for this job
+        elif is_sharded(model):                               # a DDP run's whole state, sharded as it loads
+            for o, whole in zip(Optimizers.of(opt).optimizers, st['optimizer'].get('optimizers', [st['optimizer']])):
+                shard_optimizer_state(model, o, whole)
+        else: opt.load_state_dict(st['optimizer'])
     except torch.OutOfMemoryError: raise                      # a RuntimeError, but no sign of a checkpoint that does not fit
     except FileNotFoundError as e:                            # a shard that DCP's index lists, not there
         raise CheckpointError(f'{e.filename} is missing: the job that saved this checkpoint had its processes write their shards '
@@ -459,7 +460,7 @@ class Trainer:
         try:
             self.group = init_distributed(env, pick_backend(cfg.backend, self.device), self.device)
             self.procs = processes(env, self.group)                         # who is who, to name a process that dies
-            found = check_out_dir(cfg, env, self.group, self.held)[1]    # rank 0 holds out_dir (in `held`); the run to resume, or None
+            found = check_out_dir(cfg, self.held, env, self.group)       # rank 0 holds out_dir (in `held`); the run to resume, or None
             self.resuming, self.saved_step, self.changed = found is not None, found and found['step'], []
             if found: cfg, self.changed = resume_settings(cfg, found['settings'], given, env.world_size)
             if 'max_iters' in given: cfg = replace(cfg, epochs=None)           # a resumed run counted in epochs, now in steps
