@@ -278,9 +278,11 @@ class Decoder:
                  max_new_tokens:int, # room to make for new tokens
                  use_cache:bool=True, # False: re-run the whole window for every token (nanoGPT's way)
                  overflow_keep:int=None, # tokens re-encoded when the context is full; default block_size (exact)
+                 memory_checked:bool=False, # the caller has refused what cannot fit (`generate`, counting what it keeps too): not again
                 ):
-        longest, rows = _count_prompts(prompts)
-        check_decoding_fits(model, rows, longest, max_new_tokens, use_cache)
+        if not memory_checked:
+            longest, rows = _count_prompts(prompts)
+            check_decoding_fits(model, rows, longest, max_new_tokens, use_cache)
         self.model, self.bs, self.max_new_tokens = model, model.config.block_size, max_new_tokens
         tokens, mask = left_pad(prompts, model_device(model))
         (B, T0), self.padded = tokens.shape, not bool(mask.all())
@@ -379,6 +381,7 @@ def make_decoder(model:GPT, prompts, max_new_tokens:int,
                  static_cache:bool=False, # fixed-size cache buffers (what `compile` needs)
                  compile='auto', # compile the one-token step (CUDA graphs on GPUs, frozen weights on CPUs): True, False, or 'auto' (when it pays: `compile_pays`)
                  overflow_keep:int=None, # past block_size, re-encode this many recent tokens (default block_size: exact crop)
+                 memory_checked:bool=False, # see `Decoder`
                 )->Decoder:
     "The decoder for these options: a `Decoder`, or a `StaticDecoder` (fast decoding, below) for a static cache"
     _check(compile in (True, False, 'auto'), f"compile must be True, False or 'auto', got {compile!r}")
@@ -387,8 +390,8 @@ def make_decoder(model:GPT, prompts, max_new_tokens:int,
     if compile == 'auto':
         n, rows = _count_prompts(prompts)
         compile = use_cache and _compile_auto(model, max_new_tokens, rows, min(model.config.block_size, n + max_new_tokens))
-    if static_cache or compile: return StaticDecoder(model, prompts, max_new_tokens, compile, overflow_keep)
-    return Decoder(model, prompts, max_new_tokens, use_cache, overflow_keep)
+    if static_cache or compile: return StaticDecoder(model, prompts, max_new_tokens, compile, overflow_keep, memory_checked)
+    return Decoder(model, prompts, max_new_tokens, use_cache, overflow_keep, memory_checked)
 
 def _generator(seed, generator, device):
     if generator is not None or seed is None: return generator
@@ -485,8 +488,8 @@ class RowEnds:
         return all(e is not None for e in self.ends)
 
 # %% ../nbs/07_sampling.ipynb #4706fd61
-STEP_KEPT = 1024   # bytes `generate` holds for each step until it returns: the step's tokens as a tensor (its bookkeeping: 0.7 KB measured)
-TOKEN_KEPT = 64    # and for each new token: in that tensor, in their stack, and as a Python int in the lists it returns (8 + 8 + 36)
+STEP_KEPT = 1024   # bytes `generate` holds for each step until it returns: the step's tokens as a tensor (its bookkeeping: 0.5 KB measured)
+TOKEN_KEPT = 96    # and for each new token: in that tensor, in their stack, in the lists it returns (a pointer, an int) and in `tolist`'s rows on the way: about 80 measured
 
 def sample_generators(generator:torch.Generator=None, # the one random stream (None: PyTorch's global one, for every sample)
                      ): # an endless iterator of generators
@@ -529,7 +532,7 @@ def generate(
     ends = RowEnds(len(prompts), eot_token, stop, enc, check_every)
     rng = _generator(seed, generator, model_device(model))                  # (a bad seed fails before a decoder holds anything)
     if rng is not None and not isinstance(rng, torch.Generator): rng = _one_per_row(rng, len(prompts))
-    dec = make_decoder(model, prompts, max_new_tokens, use_cache, static_cache, compile, overflow_keep)
+    dec = make_decoder(model, prompts, max_new_tokens, use_cache, static_cache, compile, overflow_keep, memory_checked=True)
     for picked in decode(dec, sampling, rng, vocab_size):
         if ends.add(picked.tokens): break
     if ends.watch: ends.look()
@@ -900,9 +903,9 @@ class StaticDecoder(Decoder):
     "A `Decoder` over a static cache: every one-token step has the same shapes, so it can be compiled once"
     def __init__(self, model:GPT, prompts, max_new_tokens:int,
                  compile:bool=False, # compile the one-token step (CUDA graphs on GPUs, frozen weights on CPUs)
-                 overflow_keep:int=None):
+                 overflow_keep:int=None, memory_checked:bool=False): # see `Decoder`
         self.compile = compile
-        super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep)
+        super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep, memory_checked=memory_checked)
 
     @property
     def packs(self)->bool: return not self.compile   # a compiled step has its own packed weights
