@@ -8,8 +8,8 @@ __all__ = ['TEXT_SUFFIXES', 'PIECE_BYTES', 'HF_PRESETS', 'WEB_SCALE', 'SPLITS', 
            'prepare_cli', 'DataError', 'embedded_documents', 'text_pieces', 'jsonl_documents', 'find_text_files',
            'HFSource', 'TextsSource', 'EmbeddedSource', 'FileSource', 'parquet_files', 'as_source', 'web_scale',
            'assign_splits', 'tail_split', 'split_documents', 'encode_documents', 'encode_batches', 'split_files',
-           'load_meta', 'tokenizer_for', 'Terminated', 'prepare', 'shard_name', 'ShardWriter', 'Interrupted',
-           'prepare_shards', 'resolve_data', 'TokenStream', 'TokenLoader', 'prepare_command']
+           'load_meta', 'tokenizer_for', 'why_unwritable', 'Terminated', 'prepare', 'shard_name', 'ShardWriter',
+           'Interrupted', 'prepare_shards', 'resolve_data', 'TokenStream', 'TokenLoader', 'prepare_command']
 
 # %% ../nbs/05_data.ipynb #528933e9
 import functools, glob as globlib, hashlib, inspect, itertools, json, math, os, re, shutil, signal, socket, sys, threading, time, warnings
@@ -753,11 +753,21 @@ def _finished(out:Path, settings:dict):
 def _out_flag(out_dir)->str: # what chooses where prepared data goes: `--out_dir` if one was given, else the root
     return '--out_dir' if out_dir is not None else '--root (--data_root when training)'
 
+def why_unwritable(
+    folder, # a folder to write in, made if it does not exist
+    err:OSError=None, # what writing there raised; None: nothing was tried, so ask whether this process may write there
+)->str: # None if it may; else what is in the way, in a few words naming it
+    "Why this process cannot write in `folder`: the nearest of it and its parents that exists is a file, or is not writable"
+    folder = Path(folder).absolute()
+    there = next(p for p in (folder, *folder.parents) if p.exists())
+    if not there.is_dir(): return f"{there} is a file, not a folder"
+    if err is None and os.access(there, os.W_OK | os.X_OK): return None
+    return f"{there} is not writable" + (f" ({err.strerror or err})" if err is not None else '')
+
 def _not_writable(path, err:OSError, flag:str)->DataError:
-    "The one line for `path`, which could not be created: the folder that refused it, why, and the flag (`_out_flag`) that moves it"
-    folder = next(p for p in Path(path).absolute().parents if p.exists())
-    if not folder.is_dir(): return DataError(f"{folder} is a file, not a folder: choose another {flag}")
-    return DataError(f"{folder} is not writable ({err.strerror or err}): choose another {flag}, or fix its permissions")
+    "The one line for `path`, which could not be created: what is in the way (`why_unwritable`), and the flag (`_out_flag`) that moves it"
+    why = why_unwritable(Path(path).parent, err)
+    return DataError(f"{why}: choose another {flag}" + ('' if why.endswith('not a folder') else ', or fix its permissions'))
 
 def _alive(pid:int)->bool:
     try: os.kill(pid, 0)

@@ -10,7 +10,7 @@ __all__ = ['N_ENDINGS', 'HELLASWAG_URL', 'PREPARE_WAIT', 'main', 'EvalError', 'w
            'evaluate_command']
 
 # %% ../nbs/09_eval.ipynb #fc62081a
-import contextlib, functools, json, math, os, sys
+import contextlib, functools, json, math, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .core import (GptError, fast_dtype, autocast, resolve_device, resolve_dtype, eval_mode, unwrap,
                             model_device, cache_dir, download, command)
 from .data import (DataError, load_meta, tokenizer_for, resolve_data, split_files, TokenStream, as_source, FileSource,
-                            text_pieces, jsonl_documents, encode_documents)
+                            text_pieces, jsonl_documents, encode_documents, why_unwritable)
 from .checkpoint import load_checkpoint
 from .model import auto_speedup
 from .distributed import DistEnv, init_distributed, all_sum, run_once
@@ -291,14 +291,7 @@ def read_hellaswag(
 # %% ../nbs/09_eval.ipynb #c44665d2
 HELLASWAG_URL = 'https://raw.githubusercontent.com/rowanz/hellaswag/master/data/hellaswag_val.jsonl'
 
-def _unwritable(folder)->str: # None if `folder` is, or can be made, a folder this process writes in; else why not
-    p = Path(folder).absolute()
-    there = next(q for q in (p, *p.parents) if q.exists())
-    if not there.is_dir(): return f"{there} is a file, not a folder"
-    if not os.access(there, os.W_OK | os.X_OK): return f"{there} is not writable"
-    return None
-
-def _cache_error(why:str, what:str)->EvalError: # `why`: from `_unwritable`; `what`: what the cache was to keep
+def _cache_error(why:str, what:str)->EvalError: # `why`: from `why_unwritable`; `what`: what the cache was to keep
     return EvalError(f"{why}, so {what} cannot be kept in the cache ({cache_dir()}): set GPT_NBDEV_CACHE (or XDG_CACHE_HOME) "
                      f"to a writable folder")
 
@@ -312,7 +305,7 @@ def hellaswag_file(
     "The official HellaSwag validation file, downloaded once into the cache"
     url = url or HELLASWAG_URL
     dest = Path(cache or cache_dir()) / 'hellaswag' / url.rsplit('/', 1)[-1]
-    if cache is None and not dest.is_file() and (why := _unwritable(dest.parent)): raise _cache_error(why, 'the HellaSwag file')
+    if cache is None and not dest.is_file() and (why := why_unwritable(dest.parent)): raise _cache_error(why, 'the HellaSwag file')
     return download(url, dest, timeout, progress, local_copy)
 
 # %% ../nbs/09_eval.ipynb #277d2dc2
@@ -380,9 +373,10 @@ def evaluate_hellaswag(
 
 # %% ../nbs/09_eval.ipynb #31f88bbf
 def local_text(
-    data, # what `--data` names
+    data, # what `--data` names, or the `FileSource` this gave for it already
 ): # a `FileSource` (the data chapter's), or None
     "The local text files `data` names (a .txt/.md/.jsonl file, a folder or a glob); None for prepared data or a corpus"
+    if isinstance(data, FileSource): return data                       # looked up already: the files are not listed again
     if (Path(str(data)) / 'meta.json').exists(): return None
     src = as_source(data)
     return src if isinstance(src, FileSource) else None
@@ -417,7 +411,7 @@ def _prepared(data, tokenizer:str, progress:bool, root=None)->Path:
     "The corpus `data` prepared with `tokenizer` under `root` (None: in the cache), once; a line on stderr says where"
     try: d = resolve_data(data, tokenizer=tokenizer, root=root or cache_dir() / 'data', progress=progress)
     except DataError:
-        if root is not None or not (why := _unwritable(cache_dir() / 'data')): raise
+        if root is not None or not (why := why_unwritable(cache_dir() / 'data')): raise
         raise _cache_error(why, f'the prepared {data}') from None
     print(f'{data}: prepared with the {tokenizer} tokenizer in {d}', file=sys.stderr)
     return d
@@ -425,7 +419,7 @@ def _prepared(data, tokenizer:str, progress:bool, root=None)->Path:
 def evaluate_data(
     model, # the model to evaluate
     enc, # its tokenizer
-    data, # text files (`local_text`), a prepared directory, or a corpus for `resolve_data` (prepared with `enc`)
+    data, # text files (a path, or the `FileSource` `local_text` gave), a prepared directory, or a corpus for `resolve_data` (prepared with `enc`)
     split:str=None, # the split of prepared data or a corpus: 'val' (None) or 'train'; text has none
     what:str='the model', # the model's name in error messages
     progress:bool=False, # progress bars
@@ -435,7 +429,7 @@ def evaluate_data(
 )->dict: # as `evaluate_tokens`, and text (the files) or split (the split's path)
     "Loss, perplexity and bits per byte of `model` on `data`: text whole, or a split of prepared data (a corpus prepared first, in the cache)"
     if (text := local_text(data)) is not None:
-        _no_split(split, data)
+        _no_split(split, text.spec)
         return dict(text=text.description, **evaluate_tokens(model, text_tokens(text, enc), enc, progress=progress, share=share, **kwargs))
     if (Path(str(data)) / 'meta.json').exists(): d = resolve_data(data)
     else:
@@ -503,7 +497,8 @@ def evaluate_command(
                 raise EvalError(f"{flag} {value} is about the tokens of --data, and there is no --data: give --data, or leave {flag} out")
         _at_least_1('--batch_size', batch_size)
         if limit is not None: _at_least_1('--limit', limit, ' (leave it out for all)')
-        if data is not None and local_text(data) is not None: _no_split(split, data, '--split')
+        text = local_text(data) if data is not None else None         # looked up once: `evaluate_data` takes what it found
+        if text is not None: _no_split(split, data, '--split')
         resolve_device(device)                                      # a device that no process can use
     device = resolve_device(device, env.local_rank)                # this process's GPU: a process without one says so
     with join_share(env, device) as share, _rank0_says(env):
@@ -518,7 +513,8 @@ def evaluate_command(
         kw = dict(limit=limit, batch_size=batch_size, device=device, progress=not quiet and env.master, share=share,
                   dtype=share.on_rank0(lambda: resolve_dtype(dtype, device, speedup)))    # timed once: one precision for all
         results = {}
-        if data is not None: results['data'] = evaluate_data(model, enc, data, split, f'checkpoint {checkpoint}', stride=stride, **kw)
+        if data is not None:
+            results['data'] = evaluate_data(model, enc, data if text is None else text, split, f'checkpoint {checkpoint}', stride=stride, **kw)
         if examples is not None: results['hellaswag'] = evaluate_hellaswag(model, enc, examples=examples, **kw)
         if env.master: print(format_results(results))
 
