@@ -24,7 +24,7 @@ from .data import (DataError, load_meta, tokenizer_for, resolve_data, split_file
                             text_pieces, jsonl_documents, encode_documents, why_unwritable)
 from .checkpoint import load_checkpoint
 from .model import auto_speedup
-from .distributed import DistEnv, init_distributed, all_sum, run_once
+from .distributed import DistEnv, init_distributed, all_sum, run_once, everyone_sees
 
 # %% ../nbs/09_eval.ipynb #a5e30eb8
 class EvalError(GptError):
@@ -102,6 +102,11 @@ class EvalShare:
     def on_rank0(self, fn, **wait): # and `run_once`'s `timeout`, `what` and `hint`
         "`fn()`, called by rank 0 alone while the others wait, its answer given to every process; its error raised in every one"
         return run_once(fn, self.env, self.group, **wait)
+
+    def sees(self, path, # a file rank 0 made (`on_rank0`), which every process is about to read
+             made:str): # how rank 0 made it, for the message: 'downloaded HellaSwag', 'prepared the corpus'
+        "Fail, on every process, in one line printed by rank 0, unless every process sees `path`: on other machines it may not be"
+        everyone_sees(path, f'rank 0 {made} there, in its cache: on several machines, set GPT_NBDEV_CACHE to a folder they all share', self.env, self.group)
 
 # %% ../nbs/09_eval.ipynb #6e249369
 def token_nlls(
@@ -436,6 +441,7 @@ def evaluate_data(
         tokenizer = _corpus_tokenizer(enc, data, what)                  # (every process: an error is everyone's)
         d = share.on_rank0(lambda: _prepared(data, tokenizer, progress, root), timeout=PREPARE_WAIT, what='prepare the corpus',
                            hint='prepare it beforehand (gpt_prepare) and pass its directory to --data')   # once, by rank 0
+        share.sees(d / 'meta.json', 'prepared the corpus')
     split = split or 'val'
     return dict(split=f'{d}/{split}', **evaluate_split(model, d, split, enc, what, progress=progress, share=share, **kwargs))
 
@@ -504,8 +510,10 @@ def evaluate_command(
     with join_share(env, device) as share, _rank0_says(env):
         examples = None
         if hellaswag is not None:                                   # read and checked before the checkpoint is loaded
-            path = (share.on_rank0(lambda: hellaswag_file(progress=not quiet, local_copy='--hellaswag FILE')) if hellaswag == 'val'
-                    else check_hellaswag_path(hellaswag, official='--hellaswag val'))
+            if hellaswag == 'val':
+                path = share.on_rank0(lambda: hellaswag_file(progress=not quiet, local_copy='--hellaswag FILE'))
+                share.sees(path, 'downloaded HellaSwag')
+            else: path = check_hellaswag_path(hellaswag, official='--hellaswag val')
             examples = read_hellaswag(path, limit)
         model, enc = load_checkpoint(checkpoint, device)
         speedup = auto_speedup(model.config, batch_size, train=False)     # 'auto' on a CPU: bf16 where faster (large models: bf16)
