@@ -174,7 +174,9 @@ def check_run_dir(out_dir, # the run's directory, held (`claim_run_dir`)
     out = Path(out_dir)
     try: finish_pending(out)   # first: a commit cut short may have moved only the run's record, which no checksum covers
     except CheckpointError:    # its manifest damaged: that save cannot be finished, and --overwrite replaces the run anyway
-        if not overwrite: raise
+        if not overwrite:
+            raise CheckpointError(f'{out / PENDING} holds a save whose manifest is damaged, so it cannot be finished: delete {out / PENDING} '
+                                  f'to keep the checkpoint before it (then --resume), or start afresh with --overwrite') from None
         shutil.rmtree(out / PENDING)
     has = (out / MANIFEST).exists()
     if resume or (restarted and has and not (overwrite and GPT.read_metadata(out).get('job') != job)):
@@ -212,10 +214,11 @@ def _checkpoint_bpe(checkpoint:Path, meta:dict):
     f, fix = _bpe_home(checkpoint, meta) / BPE_FILE, _copy_bpe_fix(checkpoint, meta.get('data_dir'))
     try: sha = (_read_manifest(checkpoint) or {'files': {}})['files'].get(BPE_FILE)   # none: `GPT.save`'s, or an older checkpoint
     except (CheckpointError, OSError): sha = None                    # unreadable: left to `read_checkpoint`, which resuming uses
-    if sha is not None and file_sha256(f) != sha:
-        raise CheckpointError(f'{f} is not the {BPE_FILE} the model was trained with (its SHA-256 differs from the one in '
-                              f'{checkpoint / MANIFEST}: damaged or replaced): {fix}')
-    return cached_bpe_encoding(f, fix=fix)
+    def check(digest:str):                                          # the bytes read, before they are parsed (or found parsed)
+        if sha is not None and digest != sha:
+            raise CheckpointError(f'{f} is not the {BPE_FILE} the model was trained with (its SHA-256 differs from the one in '
+                                  f'{checkpoint / MANIFEST}: damaged or replaced): {fix}')
+    return cached_bpe_encoding(f, fix, check)
 
 def _not_mid_save(folder:Path):
     "Refuse a run's folder whose save has committed but not yet moved its files in (they may not belong together), or its `best` caught missing"

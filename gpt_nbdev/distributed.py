@@ -85,15 +85,17 @@ class DistEnv:
 # %% ../nbs/08_distributed.ipynb #2f772e46
 def init_distributed(env:DistEnv, backend:str, device:torch.device,
                      alone:bool=False, # make a group even for one process (FSDP shards over a process group, even of one)
+                     timeout:float=None, # seconds a collective waits for the others before it fails (None: PyTorch's default, 30 min for gloo)
                     ):
     "Join the job's process group (nothing to do for one process, unless `alone`); return the gloo group for small CPU messages"
     if env.world_size == 1 and not alone: return None
     if device.type == 'cuda': torch.cuda.set_device(device)
+    wait = {} if timeout is None else dict(timeout=timedelta(seconds=timeout))
     if not dist.is_initialized():
         store, _, _ = (dist.HashStore(), 0, 1) if env.world_size == 1 else next(rendezvous('env://', env.rank, env.world_size))
         dist.init_process_group(backend=backend, store=dist.PrefixStore(f'attempt{env.restarts}', store), rank=env.rank,
-                                world_size=env.world_size, device_id=device if backend == 'nccl' else None)
-    return dist.new_group(backend='gloo')   # (preparing data, which can take long, gets a group of its own: `run_once`)
+                                world_size=env.world_size, device_id=device if backend == 'nccl' else None, **wait)
+    return dist.new_group(backend='gloo', **wait)   # (preparing data, which can take long, gets a group of its own: `run_once`)
 
 def all_sum(values:list, group=None)->list:
     "The sums of `values` over all processes (floats, through the gloo group; `values` itself for one process)"

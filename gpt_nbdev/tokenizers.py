@@ -114,9 +114,10 @@ def save_bpe(ranks:dict, path)->Path:
 
 def load_bpe(path, # a file written by `save_bpe`
              fix:str='prepare the data again', # what to do if it is damaged, for the error (it depends on where the file is)
+             data:bytes=None, # the file's bytes, if the caller has read them already (None: read here)
             )->dict: # token bytes -> rank
     "Read ranks written by `save_bpe`, refusing a damaged file"
-    try: lines = Path(path).read_text().splitlines()
+    try: lines = (Path(path).read_bytes() if data is None else data).decode().splitlines()
     except (OSError, ValueError) as e: raise TokenizerError(f"{path} is not a readable BPE file ({e}): {fix}") from None
     ranks = {}
     for n, line in enumerate(lines, 1):
@@ -133,16 +134,21 @@ def load_bpe(path, # a file written by `save_bpe`
 # %% ../nbs/04_tokenizers.ipynb #175e683a
 TOKENIZERS = ('bytes', 'gpt2', 'bpe')
 
-@functools.lru_cache(maxsize=16)
-def _load_bpe_cached(path:str, mtime:int, size:int, fix:str): return bpe_encoding(load_bpe(path, fix=fix))
+_bpe_parsed = {}   # the SHA-256 of a BPE file's bytes -> its encoding (the 16 latest)
 
 def cached_bpe_encoding(path, # a file written by `save_bpe`
                         fix:str='prepare the data again', # what to do if it is damaged (`load_bpe`)
+                        check=None, # called with the SHA-256 of the bytes read, before they are used: it raises if they are not the ones expected
                        )->tiktoken.Encoding:
-    "The encoding of the BPE file `path`, read once for each version of it (its path, modification time and size)"
-    try: st = Path(path).stat()
-    except OSError: return bpe_encoding(load_bpe(path, fix=fix))   # (`load_bpe` says what is wrong with it)
-    return _load_bpe_cached(str(Path(path).absolute()), st.st_mtime_ns, st.st_size, fix)
+    "The encoding of the BPE file `path`: read and hashed at each call, parsed once for each content"
+    try: data = Path(path).read_bytes()
+    except OSError as e: raise TokenizerError(f"{path} is not a readable BPE file ({e}): {fix}") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if check is not None: check(digest)
+    if (enc := _bpe_parsed.get(digest)) is None:                  # (a damaged file raises here, and is not kept)
+        enc = _bpe_parsed[digest] = bpe_encoding(load_bpe(path, fix, data))
+        if len(_bpe_parsed) > 16: del _bpe_parsed[next(iter(_bpe_parsed))]   # the oldest
+    return enc
 
 def get_tokenizer(
     name:str='bytes', # 'bytes', 'gpt2', 'bpe' (the BPE trained for `data_dir`), or a prepared data directory

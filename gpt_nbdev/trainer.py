@@ -147,12 +147,15 @@ def resume_record(out_dir, manifest:dict)->dict:
 
 @contextmanager
 def signals_deferred():
-    "Within `with`, SIGTERM and Ctrl-C only note themselves (`StopOnSignal`) and come again as the block ends: one step for their handlers"
-    stop = StopOnSignal()                      # (a signal mask would not do: the signal goes to any thread that lets it in)
-    try:
-        with stop: yield
+    "Within `with` (main thread), SIGTERM and Ctrl-C wait, every one of them, and come again as the block ends, SIGTERM first"
+    if threading.current_thread() is not threading.main_thread(): yield; return   # (only the main thread handles signals)
+    came, held = set(), (signal.SIGTERM, signal.SIGINT)  # (a signal mask would not do: the signal goes to any thread that lets it in)
+    old = {s: signal.signal(s, lambda signum, frame: came.add(signum)) for s in held}
+    try: yield
     finally:
-        if stop.signal: signal.raise_signal(signal.Signals[stop.signal])   # to the handler the block began with
+        for s in held: signal.signal(s, old[s])
+        for s in held:                                   # to the handlers the block began with; SIGTERM's ends the process
+            if s in came: signal.raise_signal(s)
 
 def check_out_dir(c:TrainConfig,
                   held:list, # where rank 0's claim goes the moment it is made, for the caller (or a SIGTERM handler) to release
@@ -505,7 +508,10 @@ class Trainer:
     def close(self):
         "Release what the run holds: its log, out_dir (a record not committed is discarded), the process group, the thread setting, SIGTERM"
         if self.log: self.log.close(); self.log = None
-        for claim in self.held: finish_pending(self.out); claim.release()   # (also one made while `check_out_dir` was still looking)
+        for claim in self.held:                          # (also one made while `check_out_dir` was still looking)
+            try: finish_pending(self.out)
+            except CheckpointError: pass                 # a save that cannot be finished: the next start says so (`check_run_dir`)
+            finally: claim.release()
         self.held.clear()
         if self.group is not None and dist.is_initialized(): dist.destroy_process_group()
         if self.threads is not None: torch.set_num_threads(self.threads)
