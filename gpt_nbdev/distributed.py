@@ -160,19 +160,27 @@ def run_once(fn, # the work, returning something small: read a checkpoint, prepa
             ):
     "`fn()` on one process (or one per machine) while the others wait; its result, or its error, reaches them all"
     leader = env.rank - env.local_rank if per_machine else 0             # torchrun numbers a machine's processes in a row
-    g = group if group is None or timeout is None else dist.new_group(backend='gloo', timeout=timedelta(seconds=timeout))
-    res = err = None
-    if env.rank == leader:
-        try: res = fn()
-        except Exception as e: err = e
-    try: got = share_errors(None if err is None else str(err), env, g, res)
+    who = f'rank {leader}, the first process of this machine,' if per_machine else 'rank 0'
+    g, res, err, start = group, None, None, time.monotonic()
+    try:
+        if group is not None and timeout is not None:    # a group of its own, whose collectives wait `timeout`: making it
+            g = dist.new_group(backend='gloo', timeout=timedelta(seconds=timeout))   # waits for the leader too
+        if env.rank == leader:
+            try: res = fn()
+            except Exception as e: err = e
+        got = share_errors(None if err is None else str(err), env, g, res)
     except DistError:
         if err is not None: raise err from None          # the leader raises its own error, with its type and traceback
         raise
-    except RuntimeError:                                 # gloo's timeout, or a peer that gave up
-        if err is not None or env.rank == leader or timeout is None: raise
-        who = f'rank {leader}, the first process of this machine,' if per_machine else 'rank 0'
-        raise (WaitTimedOut if env.rank == leader + 1 else PeerFailed)(f'waited {timeout:g} s for {who} to {what}: {hint}') from None
+    except RuntimeError:                                 # gloo's or its store's timeout, or a process that ended
+        if err is not None: raise err from None
+        if timeout is None: raise
+        ignore_sigterm()                                 # on its way out with a report: torchrun's SIGTERM must not cut it short
+        if env.rank == leader: raise PeerFailed(f'the others stopped waiting for {who} to {what}') from None   # they said why
+        ended = time.monotonic() - start < 0.9 * timeout # a wait cut short: the leader is gone, not late
+        msg = (f"{who} ended while it was to {what}: its own output, or torchrun's summary, says why" if ended
+               else f'waited {timeout:g} s for {who} to {what}: {hint}')
+        raise (WaitTimedOut if env.rank == leader + 1 else PeerFailed)(msg) from None
     finally:
         if g is not group: dist.destroy_process_group(g)
     return got[leader]

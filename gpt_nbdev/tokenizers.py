@@ -8,7 +8,7 @@ __all__ = ['EOT', 'GPT2_FILES', 'BPE_FILE', 'GPT2_PATTERN', 'TOKENIZERS', 'Token
            'cached_bpe_encoding', 'get_tokenizer']
 
 # %% ../nbs/04_tokenizers.ipynb #528933e9
-import base64, binascii, functools, hashlib, json, os, tempfile, textwrap
+import base64, binascii, functools, hashlib, json, os, tempfile, textwrap, threading
 from pathlib import Path
 import tiktoken
 from tiktoken_ext.openai_public import r50k_pat_str
@@ -134,7 +134,7 @@ def load_bpe(path, # a file written by `save_bpe`
 # %% ../nbs/04_tokenizers.ipynb #175e683a
 TOKENIZERS = ('bytes', 'gpt2', 'bpe')
 
-_bpe_parsed = {}   # the SHA-256 of a BPE file's bytes -> its encoding (the 16 latest)
+_bpe_parsed, _bpe_lock = {}, threading.Lock()   # the SHA-256 of a BPE file's bytes -> its encoding (the 16 latest); threads share it
 
 def cached_bpe_encoding(path, # a file written by `save_bpe`
                         fix:str='prepare the data again', # what to do if it is damaged (`load_bpe`)
@@ -145,9 +145,12 @@ def cached_bpe_encoding(path, # a file written by `save_bpe`
     except OSError as e: raise TokenizerError(f"{path} is not a readable BPE file ({e}): {fix}") from None
     digest = hashlib.sha256(data).hexdigest()
     if check is not None: check(digest)
-    if (enc := _bpe_parsed.get(digest)) is None:                  # (a damaged file raises here, and is not kept)
-        enc = _bpe_parsed[digest] = bpe_encoding(load_bpe(path, fix, data))
-        if len(_bpe_parsed) > 16: del _bpe_parsed[next(iter(_bpe_parsed))]   # the oldest
+    with _bpe_lock: enc = _bpe_parsed.get(digest)
+    if enc is None:
+        enc = bpe_encoding(load_bpe(path, fix, data))             # (a damaged file raises here, and is not kept)
+        with _bpe_lock:
+            enc = _bpe_parsed.setdefault(digest, enc)             # (one parsed meanwhile by another thread wins)
+            if len(_bpe_parsed) > 16: del _bpe_parsed[next(iter(_bpe_parsed))]   # the oldest
     return enc
 
 def get_tokenizer(
