@@ -160,7 +160,6 @@ def run_once(fn, # the work, returning something small: read a checkpoint, prepa
             ):
     "`fn()` on one process (or one per machine) while the others wait; its result, or its error, reaches them all"
     leader = env.rank - env.local_rank if per_machine else 0             # torchrun numbers a machine's processes in a row
-    who = f'rank {leader}, the first process of this machine,' if per_machine else 'rank 0'
     g, res, err, start = group, None, None, time.monotonic()
     try:
         if group is not None and timeout is not None:    # a group of its own, whose collectives wait `timeout`: making it
@@ -176,11 +175,13 @@ def run_once(fn, # the work, returning something small: read a checkpoint, prepa
         if err is not None: raise err from None
         if timeout is None: raise
         ignore_sigterm()                                 # on its way out with a report: torchrun's SIGTERM must not cut it short
-        if env.rank == leader: raise PeerFailed(f'the others stopped waiting for {who} to {what}') from None   # they said why
-        ended = time.monotonic() - start < 0.9 * timeout # a wait cut short: the leader is gone, not late
-        msg = (f"{who} ended while it was to {what}: its own output, or torchrun's summary, says why" if ended
-               else f'waited {timeout:g} s for {who} to {what}: {hint}')
-        raise (WaitTimedOut if env.rank == leader + 1 else PeerFailed)(msg) from None
+        if per_machine:                                  # every machine's first process worked: which one was late, none
+            msg = f"waited {timeout:g} s for the first process of every machine to {what}, and one did not (late, or ended): {hint}"
+            raise (WaitTimedOut if env.rank == 0 else PeerFailed)(msg) from None   # knows; rank 0, itself one of them, says so
+        ended = time.monotonic() - start < timeout - min(0.1 * timeout, 5)   # a wait cut short: the leader is gone, not late
+        msg = (f"rank 0 ended while it was to {what}: its own output, or torchrun's summary, says why" if ended
+               else f'waited {timeout:g} s for rank 0 to {what}: {hint}')
+        raise (WaitTimedOut if env.rank == leader + 1 else PeerFailed)(msg) from None   # (the leader, done late: silent)
     finally:
         if g is not group: dist.destroy_process_group(g)
     return got[leader]
