@@ -175,10 +175,11 @@ def run_once(fn, # the work, returning something small: read a checkpoint, prepa
         if err is not None: raise err from None
         if timeout is None: raise
         ignore_sigterm()                                 # on its way out with a report: torchrun's SIGTERM must not cut it short
-        if per_machine:                                  # every machine's first process worked: which one was late, none
-            msg = f"waited {timeout:g} s for the first process of every machine to {what}, and one did not (late, or ended): {hint}"
-            raise (WaitTimedOut if env.rank == 0 else PeerFailed)(msg) from None   # knows; rank 0, itself one of them, says so
         ended = time.monotonic() - start < timeout - min(0.1 * timeout, 5)   # a wait cut short: the leader is gone, not late
+        if per_machine:                                  # every machine's first process worked: which one was late, none
+            msg = (f"the first process of one machine ended while it was to {what}: its own output, or torchrun's summary, says why"
+                   if ended else f"waited {timeout:g} s for the first process of every machine to {what}, and one did not: {hint}")
+            raise (WaitTimedOut if env.rank == 0 else PeerFailed)(msg) from None   # knows; rank 0, itself one of them, says so
         msg = (f"rank 0 ended while it was to {what}: its own output, or torchrun's summary, says why" if ended
                else f'waited {timeout:g} s for rank 0 to {what}: {hint}')
         raise (WaitTimedOut if env.rank == leader + 1 else PeerFailed)(msg) from None   # (the leader, done late: silent)

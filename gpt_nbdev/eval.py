@@ -10,7 +10,7 @@ __all__ = ['RANK0_WAIT', 'N_ENDINGS', 'HELLASWAG_URL', 'main', 'EvalError', 'win
            'evaluate_command']
 
 # %% ../nbs/09_eval.ipynb #fc62081a
-import contextlib, functools, json, math, sys
+import contextlib, functools, json, math, socket, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -24,7 +24,7 @@ from .data import (DataError, load_meta, tokenizer_for, resolve_data, split_file
                             text_pieces, jsonl_documents, encode_documents, why_unwritable)
 from .checkpoint import load_checkpoint
 from .model import auto_speedup
-from .distributed import DistEnv, WaitTimedOut, init_distributed, all_sum, run_once, everyone_sees
+from .distributed import DistEnv, WaitTimedOut, init_distributed, all_sum, run_once, everyone_sees, share_errors
 
 # %% ../nbs/09_eval.ipynb #a5e30eb8
 class EvalError(GptError):
@@ -103,7 +103,7 @@ class EvalShare:
 
     def on_rank0(self, fn,
                  what:str='finish', # what rank 0 does, for the line the others print if they wait longer than `RANK0_WAIT`
-                 hint:str="rank 0's own output says what held it up", # what to do then
+                 hint:str="torchrun's summary shows rank 0 still at work: see what holds it up (a slow disk, a download)", # what to do then
                 ):
         "`fn()`, called by rank 0 alone while the others wait, its answer given to every process; its error raised in every one"
         return run_once(fn, self.env, self.group, timeout=RANK0_WAIT, what=what, hint=hint)
@@ -112,6 +112,17 @@ class EvalShare:
              made:str): # how rank 0 made it, for the message: 'downloaded HellaSwag', 'prepared the corpus'
         "Fail, on every process, in one line printed by rank 0, unless every process sees `path`: on other machines it may not be"
         everyone_sees(path, f'rank 0 {made} there, in its cache: on several machines, set GPT_NBDEV_CACHE to a folder they all share', self.env, self.group)
+
+    def same_files(self, paths:dict): # {flag: the path it gives}
+        "Fail, on every process, in one line from rank 0, where some processes see one of `paths` and others do not (on one machine only)"
+        if self.group is None: return
+        every = [None] * self.env.world_size
+        dist.all_gather_object(every, (socket.gethostname(), [Path(str(p)).exists() for p in paths.values()]), group=self.group)
+        for i, (flag, path) in enumerate(paths.items()):
+            blind = [f'process {rank} on {host}' for rank, (host, seen) in enumerate(every) if not seen[i]]
+            if 0 < len(blind) < len(every):               # (seen by none: not a path, or a typo that each process will name)
+                share_errors(f'{flag} {path} is on some machines only: {", ".join(blind)} cannot see it: put it on a filesystem '
+                             f'they all share, or a copy at the same path on each', self.env, self.group)
 
 # %% ../nbs/09_eval.ipynb #6e249369
 def token_nlls(
@@ -511,6 +522,8 @@ def evaluate_command(
         resolve_device(device)                                      # a device that no process can use
     device = resolve_device(device, env.local_rank)                # this process's GPU: a process without one says so
     with join_share(env, device) as share, _rank0_says(env):
+        share.same_files({flag: value for flag, value in (('--checkpoint', checkpoint), ('--data', data),
+                                                          ('--hellaswag', None if hellaswag == 'val' else hellaswag)) if value is not None})
         examples = None
         if hellaswag is not None:                                   # read and checked before the checkpoint is loaded
             if hellaswag == 'val':
