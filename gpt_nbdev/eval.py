@@ -119,10 +119,22 @@ class EvalShare:
         every = [None] * self.env.world_size
         dist.all_gather_object(every, (socket.gethostname(), [Path(str(p)).exists() for p in paths.values()]), group=self.group)
         for i, (flag, path) in enumerate(paths.items()):
-            blind = [f'process {rank} on {host}' for rank, (host, seen) in enumerate(every) if not seen[i]]
-            if 0 < len(blind) < len(every):               # (seen by none: not a path, or a typo that each process will name)
-                share_errors(f'{flag} {path} is on some machines only: {", ".join(blind)} cannot see it: put it on a filesystem '
-                             f'they all share, or a copy at the same path on each', self.env, self.group)
+            blind = {}                                    # machine -> the processes there that cannot see it
+            for rank, (host, seen) in enumerate(every):
+                if not seen[i]: blind.setdefault(host, []).append(str(rank))
+            if 0 < sum(map(len, blind.values())) < len(every):   # (seen by none: not a path, or a typo each process names)
+                who = ', '.join(f'process{"es" * (len(r) > 1)} {", ".join(r)} on {host}' for host, r in blind.items())
+                fix = ('put it on a filesystem they all share, or a copy at the same path on each' if Path(str(path)).is_absolute() else
+                       f'give it as an absolute path (rank 0 reads {Path(str(path)).absolute()}), or start torchrun in the same folder on each machine')
+                share_errors(f'{flag} {path} is on some machines only: {who} cannot see it: {fix}', self.env, self.group)
+
+    def on_every(self, fn):
+        "`fn()` on every process, each with its own files: should it fail on any of them, every process stops, rank 0 printing the first error"
+        try: answer, error = fn(), None
+        except GptError as e: answer, error = None, e
+        if error is not None and self.group is None: raise error      # one process: its error itself
+        share_errors(None if error is None else str(error), self.env, self.group)
+        return answer
 
 # %% ../nbs/09_eval.ipynb #6e249369
 def token_nlls(
@@ -517,13 +529,13 @@ def evaluate_command(
                 raise EvalError(f"{flag} {value} is about the tokens of --data, and there is no --data: give --data, or leave {flag} out")
         _at_least_1('--batch_size', batch_size)
         if limit is not None: _at_least_1('--limit', limit, ' (leave it out for all)')
-        text = local_text(data) if data is not None else None         # looked up once: `evaluate_data` takes what it found
-        if text is not None: _no_split(split, data, '--split')
         resolve_device(device)                                      # a device that no process can use
     device = resolve_device(device, env.local_rank)                # this process's GPU: a process without one says so
     with join_share(env, device) as share, _rank0_says(env):
         share.same_files({flag: value for flag, value in (('--checkpoint', checkpoint), ('--data', data),
                                                           ('--hellaswag', None if hellaswag == 'val' else hellaswag)) if value is not None})
+        text = share.on_every(lambda: local_text(data)) if data is not None else None   # looked up once: `evaluate_data` takes it
+        if text is not None: _no_split(split, data, '--split')
         examples = None
         if hellaswag is not None:                                   # read and checked before the checkpoint is loaded
             if hellaswag == 'val':
