@@ -224,7 +224,7 @@ def _not_mid_save(folder:Path):
     "Refuse a run's folder whose save has committed but not yet moved its files in (they may not belong together), or its `best` caught missing"
     run = folder.parent if folder.name == BEST and not folder.exists() else folder   # (a `best` that is there is whole)
     try: saving = _read_manifest(run / PENDING)
-    except (CheckpointError, OSError): saving = None                 # not a save's (each writes its manifest whole)
+    except (CheckpointError, OSError): return                        # not a save's (each writes its manifest whole)
     if saving is None: return
     step = saving['step']
     raise CheckpointError(f'{run} is in the middle of saving step {step} (its {PENDING} holds it, not yet moved in): if its run is '

@@ -143,7 +143,7 @@ def find_text_files(spec)->list: # sorted paths of .txt/.md/.jsonl files
         p = Path(spec).expanduser()
         if not p.exists():
             raise DataError(f"{spec} does not exist: give an existing file, folder or glob of .txt/.md/.jsonl files "
-                            f"(or no source for the embedded corpus)")
+                            f"(or embedded for the embedded corpus)")
         if p.is_file():
             if p.suffix.lower() in TEXT_SUFFIXES: return [p]
             raise DataError(f"{spec} is not a text file this reads (the suffixes read are {', '.join(TEXT_SUFFIXES)}): rename "
@@ -554,8 +554,8 @@ def _vocab_size(tokenizer, vocab_size)->int:
         if v < 258: raise DataError(f"vocab_size={v} is too small for a byte-level BPE (it needs the 256 bytes, "
                                     f"<|endoftext|> and at least one merge): use vocab_size >= 258")
         if v > MAX_BPE_VOCAB:
-            raise DataError(f"vocab_size={v} is more than a BPE may have here, {MAX_BPE_VOCAB:,} (2^20: four times the largest "
-                            f"vocabularies in use; the trainer reserves memory for every token asked): use vocab_size <= {MAX_BPE_VOCAB}")
+            raise DataError(f"vocab_size={v} is more than a BPE may have here, {MAX_BPE_VOCAB:,} (the BPE trainer reserves memory "
+                            f"for every token asked): use vocab_size <= {MAX_BPE_VOCAB}")
         return v
     fixed = _FIXED_VOCAB[tokenizer]
     if vocab_size not in (None, fixed):
@@ -767,7 +767,7 @@ def why_unwritable(
 def _not_writable(path, err:OSError, flag:str)->DataError:
     "The one line for `path`, which could not be created: what is in the way (`why_unwritable`), and the flag (`_out_flag`) that moves it"
     why = why_unwritable(Path(path).parent, err)
-    return DataError(f"{why}: choose another {flag}" + ('' if why.endswith('not a folder') else ', or fix its permissions'))
+    return DataError(f"{why}: choose another {flag}" + ('' if why.endswith('not a folder') else ', or fix its permissions'))   # (`why_unwritable`'s two forms)
 
 def _alive(pid:int)->bool:
     try: os.kill(pid, 0)

@@ -210,7 +210,7 @@ def evaluate_tokens(
         raise EvalError(f"token id {hi} is outside the vocabulary (the model has {V} tokens, tokenizer {enc.name!r} "
                         f"{enc.n_vocab}): the tokens were made with another tokenizer")
     total, n = 0.0, 0
-    for _, _, nll in token_nlls(model, tokens, stride, batch_size, device, dtype, enc.eot_token, progress, share):
+    for _, _, nll in token_nlls(model, tokens, stride, batch_size, device, dtype, prefix=enc.eot_token, progress=progress, share=share):
         total += nll.sum(); n += len(nll)
     total, n = share.total([total, n])                        # the processes' parts, added up
     n, nbytes = int(n), sum(int(token_bytes(enc)[p].sum()) for p in parts)
@@ -461,10 +461,10 @@ def evaluate_data(
     **kwargs, # for `evaluate_tokens`: limit, stride, batch_size, device, dtype
 )->dict: # as `evaluate_tokens`, and text (the files) or split (the split's path)
     "Loss, perplexity and bits per byte of `model` on `data`: text whole, or a split of prepared data (a corpus prepared first, in the cache)"
-    if (text := local_text(data)) is not None:
+    if (Path(str(data)) / 'meta.json').exists(): d = resolve_data(data)
+    elif (text := local_text(data)) is not None:
         _no_split(split, text.spec)
         return dict(text=text.description, **evaluate_tokens(model, text_tokens(text, enc), enc, progress=progress, share=share, **kwargs))
-    if (Path(str(data)) / 'meta.json').exists(): d = resolve_data(data)
     else:
         tokenizer = _corpus_tokenizer(enc, data, what)                  # (every process: an error is everyone's)
         d = share.on_rank0(lambda: _prepared(data, tokenizer, progress, root), 'prepare the corpus',

@@ -278,11 +278,9 @@ class Decoder:
                  max_new_tokens:int, # room to make for new tokens
                  use_cache:bool=True, # False: re-run the whole window for every token (nanoGPT's way)
                  overflow_keep:int=None, # tokens re-encoded when the context is full; default block_size (exact)
-                 memory_checked:bool=False, # the caller has refused what cannot fit (`generate`, counting what it keeps too): not again
                 ):
-        if not memory_checked:
-            longest, rows = _count_prompts(prompts)
-            check_decoding_fits(model, rows, longest, max_new_tokens, use_cache)
+        longest, rows = _count_prompts(prompts)
+        check_decoding_fits(model, rows, longest, max_new_tokens, use_cache)
         self.model, self.bs, self.max_new_tokens = model, model.config.block_size, max_new_tokens
         tokens, mask = left_pad(prompts, model_device(model))
         (B, T0), self.padded = tokens.shape, not bool(mask.all())
@@ -381,7 +379,6 @@ def make_decoder(model:GPT, prompts, max_new_tokens:int,
                  static_cache:bool=False, # fixed-size cache buffers (what `compile` needs)
                  compile='auto', # compile the one-token step (CUDA graphs on GPUs, frozen weights on CPUs): True, False, or 'auto' (when it pays: `compile_pays`)
                  overflow_keep:int=None, # past block_size, re-encode this many recent tokens (default block_size: exact crop)
-                 memory_checked:bool=False, # see `Decoder`
                 )->Decoder:
     "The decoder for these options: a `Decoder`, or a `StaticDecoder` (fast decoding, below) for a static cache"
     _check(compile in (True, False, 'auto'), f"compile must be True, False or 'auto', got {compile!r}")
@@ -390,8 +387,8 @@ def make_decoder(model:GPT, prompts, max_new_tokens:int,
     if compile == 'auto':
         n, rows = _count_prompts(prompts)
         compile = use_cache and _compile_auto(model, max_new_tokens, rows, min(model.config.block_size, n + max_new_tokens))
-    if static_cache or compile: return StaticDecoder(model, prompts, max_new_tokens, compile, overflow_keep, memory_checked)
-    return Decoder(model, prompts, max_new_tokens, use_cache, overflow_keep, memory_checked)
+    if static_cache or compile: return StaticDecoder(model, prompts, max_new_tokens, compile, overflow_keep)
+    return Decoder(model, prompts, max_new_tokens, use_cache, overflow_keep)
 
 def _generator(seed, generator, device):
     if generator is not None or seed is None: return generator
@@ -526,13 +523,14 @@ def generate(
     "The prompts followed by up to `max_new_tokens` new tokens, decoded with a KV cache"
     sampling = _sampling(sampling, kwargs)
     _check(isinstance(num_samples, int) and num_samples >= 1, f'num_samples must be an integer >= 1, got {num_samples}')
+    if not isinstance(idx, torch.Tensor): idx = [list(p) for p in idx]          # (read once: `idx` may be a generator)
     longest, n_prompts = _count_prompts(idx)
     check_decoding_fits(model, n_prompts * num_samples, longest, max_new_tokens, use_cache, per_step=STEP_KEPT + TOKEN_KEPT * n_prompts * num_samples)
-    prompts = idx.repeat_interleave(num_samples, 0) if isinstance(idx, torch.Tensor) else [list(p) for p in idx for _ in range(num_samples)]
+    prompts = idx.repeat_interleave(num_samples, 0) if isinstance(idx, torch.Tensor) else [p for p in idx for _ in range(num_samples)]
     ends = RowEnds(len(prompts), eot_token, stop, enc, check_every)
     rng = _generator(seed, generator, model_device(model))                  # (a bad seed fails before a decoder holds anything)
     if rng is not None and not isinstance(rng, torch.Generator): rng = _one_per_row(rng, len(prompts))
-    dec = make_decoder(model, prompts, max_new_tokens, use_cache, static_cache, compile, overflow_keep, memory_checked=True)
+    dec = make_decoder(model, prompts, max_new_tokens, use_cache, static_cache, compile, overflow_keep)
     for picked in decode(dec, sampling, rng, vocab_size):
         if ends.add(picked.tokens): break
     if ends.watch: ends.look()
@@ -903,9 +901,9 @@ class StaticDecoder(Decoder):
     "A `Decoder` over a static cache: every one-token step has the same shapes, so it can be compiled once"
     def __init__(self, model:GPT, prompts, max_new_tokens:int,
                  compile:bool=False, # compile the one-token step (CUDA graphs on GPUs, frozen weights on CPUs)
-                 overflow_keep:int=None, memory_checked:bool=False): # see `Decoder`
+                 overflow_keep:int=None):
         self.compile = compile
-        super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep, memory_checked=memory_checked)
+        super().__init__(model, prompts, max_new_tokens, overflow_keep=overflow_keep)
 
     @property
     def packs(self)->bool: return not self.compile   # a compiled step has its own packed weights

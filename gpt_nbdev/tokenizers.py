@@ -40,19 +40,15 @@ def tiktoken_damaged(files:dict)->list: # the paths of the damaged copies
     "The cached copies of `files` ({url: SHA-256}) whose checksum is not the one tiktoken expects: it deletes them and downloads again"
     return [str(p) for url, sha in files.items() if (p := _cached_copy(url)) and p.is_file() and file_sha256(p) != sha]
 
-def tiktoken_cached(files:dict, # {url: SHA-256}
-                    damaged:list=None, # what `tiktoken_damaged(files)` found, if the caller has it (else it is found here)
-                   )->bool:
-    "Are `files` all in tiktoken's cache, intact, so that tiktoken loads them without the network?"
-    if not all((p := _cached_copy(url)) and p.is_file() for url in files): return False
-    return not (tiktoken_damaged(files) if damaged is None else damaged)
+def tiktoken_cached(files:dict)->bool:
+    "Are `files` ({url: SHA-256}) all in tiktoken's cache, intact, so that tiktoken loads them without the network?"
+    return all((p := _cached_copy(url)) and p.is_file() for url in files) and not tiktoken_damaged(files)
 
 def gpt2_encoding(timeout:float=5.0)->tiktoken.Encoding:
     "tiktoken's GPT-2 encoding; a `TokenizerError` at once if its vocabulary is neither cached (intact) nor downloadable"
     fix = "connect once to cache it, or set TIKTOKEN_CACHE_DIR to a folder that holds it"
-    damaged = tiktoken_damaged(GPT2_FILES)       # hashed once: for the check and for the error
-    if not tiktoken_cached(GPT2_FILES, damaged) and (why := unreachable(next(iter(GPT2_FILES)), timeout)):
-        if damaged:
+    if not tiktoken_cached(GPT2_FILES) and (why := unreachable(next(iter(GPT2_FILES)), timeout)):
+        if damaged := tiktoken_damaged(GPT2_FILES):
             raise TokenizerError(f"the cached copy of the GPT-2 vocabulary is damaged (its checksum is not tiktoken's: "
                                  f"{', '.join(damaged)}) and cannot be downloaded again ({why}): connect once to download it "
                                  f"again (tiktoken replaces the damaged copy), or set TIKTOKEN_CACHE_DIR to a folder that holds an intact one")
