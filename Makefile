@@ -100,17 +100,17 @@ readme: $(STAMP)  ## write README.md from nbs/index.ipynb (no quarto needed)
 .PHONY: readme
 
 # The main job. On 2 CPU cores, 2 processes of 1 thread match 1 process of 2 threads on a quiet machine and are far
-# faster when other work shares the cores; on a GPU machine set NPROC to the number of GPUs. On a Mac whose device is
-# MPS, one process (gloo cannot pass MPS tensors between processes). The cores are shared out among the processes
+# faster when other work shares the cores; on a GPU machine set NPROC to the number of GPUs. On an Apple silicon Mac,
+# whose device is MPS, one process (gloo cannot pass MPS tensors between processes). The cores are shared out among the processes
 # (OMP_NUM_THREADS). TRAIN_ARGS adds flags, e.g. `make train TRAIN_ARGS="--max_iters 300"`; each run starts afresh
 # (--overwrite), unless TRAIN_ARGS has --resume: `make train TRAIN_ARGS=--resume` continues it. scripts/torchrun.py is
 # torchrun without its report when a process stopped on bad input (chapter 13): the one line that says why is all.
-NPROC ?= $$($(PY) -c "import torch; print(1 if torch.backends.mps.is_available() and not torch.cuda.is_available() else 2)")
+NPROC ?= $(if $(filter Darwin-arm64,$(shell uname -s)-$(shell uname -m)),1,2)
 TRAIN_ARGS ?=
 # $(call processes,NAME,VALUE): stop with one line unless VALUE, a count of processes, is a positive whole number
 processes = case "$(2)" in ''|*[!0-9]*) false;; *) [ "$(2)" -ge 1 ];; esac || { echo "error: $(1)=$(2): give the number of processes, a positive whole number ($(1)=2)" >&2; exit 2; }
 train: $(STAMP)  ## the main job: train a small GPT on the embedded corpus (about 3 min on 2 CPU cores), sample, plot loss.png
-	@n=$(NPROC); $(call processes,NPROC,$$n)
+	@$(call processes,NPROC,$(NPROC))
 	n=$(NPROC); OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$$(( $$(nproc) / n > 0 ? $$(nproc) / n : 1 ))} \
 	  $(PY) scripts/torchrun.py --standalone --nproc_per_node=$$n scripts/train_ddp.py --config configs/quickstart_cpu.yaml $(if $(findstring --resume,$(TRAIN_ARGS)),,--overwrite) $(TRAIN_ARGS)
 

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['BACKENDS', 'PARALLEL', 'DistError', 'PeerFailed', 'WaitTimedOut', 'PeerLost', 'pick_backend', 'env_int', 'job_rank',
            'DistEnv', 'init_distributed', 'all_sum', 'share_cores', 'rng_states', 'set_rng_states', 'share_errors',
-           'run_once', 'everyone_sees', 'StopOnSignal', 'processes', 'lost_peer', 'ignore_sigterm', 'free_port',
-           'is_sharded', 'sums_gradients', 'shard_model', 'full_weights', 'local_value', 'save_sharded', 'load_sharded',
-           'shard_optimizer_state']
+           'rank0_reports', 'run_once', 'everyone_sees', 'StopOnSignal', 'processes', 'lost_peer', 'ignore_sigterm',
+           'free_port', 'is_sharded', 'sums_gradients', 'shard_model', 'full_weights', 'local_value', 'save_sharded',
+           'load_sharded', 'shard_optimizer_state']
 
 # %% ../nbs/08_distributed.ipynb #1989dcef
-import os, re, signal, socket, sys, threading, time
+import contextlib, os, re, signal, socket, sys, threading, time
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import timedelta
@@ -148,6 +148,18 @@ def share_errors(err:str=None, # this process's error message, None if all is we
         ignore_sigterm()                 # torchrun's SIGTERM, sent once the first has ended, cuts no report short
     if msg is not None: raise DistError(msg) if env.master else PeerFailed(msg)
     return [p for p, _ in got]
+
+# %% ../nbs/08_distributed.ipynb #b200c3a1
+@contextlib.contextmanager
+def rank0_reports(env:DistEnv=None): # this process's place in the job (None: read from the environment when an error comes)
+    "Within the block: an error every process meets alike is printed by rank 0 alone (a wait given up, or an `unshared` one, by its own process)"
+    try: yield
+    except GptError as e:
+        if env is None:
+            try: env = DistEnv.from_env()
+            except GptError: env = DistEnv()                # the environment itself is wrong: every process says so
+        if not (env.master or isinstance(e, WaitTimedOut) or getattr(e, 'unshared', False)): e.silent = True
+        raise
 
 # %% ../nbs/08_distributed.ipynb #c944614c
 def run_once(fn, # the work, returning something small: read a checkpoint, prepare the data ...

@@ -24,7 +24,7 @@ from .data import (DataError, load_meta, tokenizer_for, resolve_data, split_file
                             text_pieces, jsonl_documents, encode_documents, why_unwritable)
 from .checkpoint import load_checkpoint
 from .model import auto_speedup
-from .distributed import DistEnv, WaitTimedOut, init_distributed, all_sum, run_once, everyone_sees, share_errors
+from .distributed import DistEnv, rank0_reports, init_distributed, all_sum, run_once, everyone_sees, share_errors
 
 # %% ../nbs/09_eval.ipynb #a5e30eb8
 class EvalError(GptError):
@@ -497,14 +497,6 @@ def join_share(
     finally:
         if group is not None: dist.destroy_process_group()
 
-@contextlib.contextmanager
-def _rank0_says(env:DistEnv):
-    "Within the block: an error every process meets alike is printed by rank 0 alone (a wait given up, by the one that gave up)"
-    try: yield
-    except GptError as e:
-        if not (env.master or isinstance(e, WaitTimedOut)): e.silent = True
-        raise
-
 # %% ../nbs/09_eval.ipynb #02730978
 def evaluate_command(
     checkpoint:str=None, # a checkpoint directory written by the trainer, or gpt2 (gpt2-medium, ...) for OpenAI's weights
@@ -520,7 +512,7 @@ def evaluate_command(
 ):
     "Evaluate a checkpoint: loss, perplexity and bits per byte on text or a split, and HellaSwag accuracy; under torchrun, its processes share the work"
     env = DistEnv.from_env()
-    with _rank0_says(env):                                         # the flags: the same in every process
+    with rank0_reports(env):                                       # the flags: the same in every process
         if checkpoint is None: raise EvalError("--checkpoint is required: the directory the trainer saved the model in")
         if data is None and hellaswag is None:
             raise EvalError("nothing to evaluate: pass --data (text, or prepared data) for loss and bits per byte, and/or --hellaswag val (or a file)")
@@ -531,7 +523,7 @@ def evaluate_command(
         if limit is not None: _at_least_1('--limit', limit, ' (leave it out for all)')
         resolve_device(device)                                      # a device that no process can use
     device = resolve_device(device, env.local_rank)                # this process's GPU: a process without one says so
-    with join_share(env, device) as share, _rank0_says(env):
+    with join_share(env, device) as share, rank0_reports(env):
         share.same_files({flag: value for flag, value in (('--checkpoint', checkpoint), ('--data', data),
                                                           ('--hellaswag', None if hellaswag == 'val' else hellaswag)) if value is not None})
         text = share.on_every(lambda: local_text(data)) if data is not None else None   # looked up once: `evaluate_data` takes it

@@ -28,7 +28,7 @@ from .tokenizers import BPE_FILE, TokenizerError
 from .data import TokenLoader, load_meta, resolve_data, tokenizer_for
 from .checkpoint import (STATE, SHARDED, MANIFEST, PENDING, CKPT_FILES, save_checkpoint, load_train_state, claim_run_dir,
                                   check_run_dir, finish_pending, BEST)
-from .distributed import (WaitTimedOut, PeerLost, pick_backend, DistEnv, init_distributed, all_sum, run_once, everyone_sees,
+from .distributed import (rank0_reports, PeerLost, pick_backend, DistEnv, init_distributed, all_sum, run_once, everyone_sees,
                                    share_cores, rng_states, set_rng_states, StopOnSignal, processes, lost_peer, ignore_sigterm,
                                    shard_model, full_weights, local_value, save_sharded, load_sharded, shard_optimizer_state,
                                    is_sharded)
@@ -683,12 +683,7 @@ def train(cfg:TrainConfig=None, # the run's settings (default: the quick start)
 def train_command(config:str=None, # a YAML recipe (see configs/) setting any of the flags below; flags given here override it
                   **kwargs):
     "Train a GPT: `python scripts/train_ddp.py ...` on one process, `torchrun ... scripts/train_ddp.py ...` on many"
-    try: train(load_config(config, **kwargs), **kwargs)      # the flags given: what --resume checks against the run
-    except GptError as e:                                             # under torchrun, only rank 0 reports the error
-        try: master = DistEnv.from_env().master
-        except GptError: master = True                               # the environment itself is wrong: say so everywhere
-        if not (master or isinstance(e, WaitTimedOut) or getattr(e, 'unshared', False)): e.silent = True
-        raise
+    with rank0_reports(): train(load_config(config, **kwargs), **kwargs)   # the flags given: what --resume checks against the run
 
 train_command.__delwrap__ = TrainConfig     # the flags' help: docments reads the comments of the dataclass's fields
 main = command(train_command)

@@ -10,9 +10,8 @@ import html, threading, time
 from pathlib import Path
 from fastcore.basics import patch
 from .core import GptError
-from .checkpoint import load_checkpoint
 from .sampling import METHODS, DEFAULT_METHOD, Step, Sampling, sampling_for, stream_steps, generation_threads, threads_for
-from .sampling import encode_prompt, ready_or_warm_up, compiled_ready, cache_slots
+from .sampling import encode_prompt, ready_or_warm_up, compiled_ready, cache_slots, load_for_decoding
 
 # %% ../nbs/12_widget.ipynb #e2127f3e
 def _bar(p, color):
@@ -69,11 +68,11 @@ class GenerationWidget(SamplingControls):
                  n_candidates:int=5, # candidates shown for each new token
                  threads:int=None, # CPU threads to generate with (default: `generation_threads(model)`)
                  compile='auto', # the compiled decode step: 'auto' (compiled in the background, used once ready), True (now), False
-                 device=None, dtype=None, # for loading a checkpoint: where, and in what precision (default: CPU, as saved)
+                 device=None, dtype='auto', # for loading a checkpoint: where (default CPU), and in what precision (as `load_for_decoding`)
                  tokenizer:str=None, # for loading a checkpoint that names none (default: the one it was trained with)
                 ):
         import ipywidgets as W
-        if isinstance(model, (str, Path)): model, enc = load_checkpoint(model, device, dtype, tokenizer)
+        if isinstance(model, (str, Path)): model, enc = load_for_decoding(model, device, dtype, tokenizer, threads)
         elif enc is None: raise GptError('GenerationWidget needs the tokenizer with a model: pass enc= (or a checkpoint path)')
         super().__init__(enc.n_vocab, 4 * model.config.block_size, max_new_tokens)
         self.model, self.enc, self.n_candidates, self.threads = model, enc, n_candidates, threads or generation_threads(model)
@@ -96,7 +95,7 @@ class GenerationWidget(SamplingControls):
 @patch(cls_method=True)
 def from_checkpoint(cls:GenerationWidget,
                     path, # a checkpoint directory (the trainer's `out_dir`), or a GPT-2 name (needs the Hub)
-                    device=None, dtype=None, # where to load the model, and in what precision (default: CPU, as saved)
+                    device=None, dtype='auto', # where to load the model (default CPU), and in what precision (as `load_for_decoding`)
                     tokenizer:str=None, # for a checkpoint that names none, e.g. 'bytes' (default: the one it names)
                     **kwargs): # the widget's other options: prompt, max_new_tokens, n_candidates, threads, compile
     "A widget on the model and tokenizer saved at `path`"
