@@ -27,9 +27,10 @@ import argparse, copy, statistics, sys, time, warnings
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
-from gpt_nbdev.core import rel_err
+from gpt_nbdev.core import rel_err, fast_dtype
 from gpt_nbdev.model import GPT, GPTConfig
-from gpt_nbdev.sampling import generate, compiled_ready, cache_slots, sampling_for, decoding_dtype, bf16_decode_speedup, COMPILE_AFTER
+from gpt_nbdev.sampling import (generate, compiled_ready, cache_slots, sampling_for, decoding_dtype, bf16_decode_speedup, generation_threads,
+                                 threads_for, COMPILE_AFTER)
 from _common import machine, load, sync
 
 def name_of(dt): return {torch.float32: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16', torch.int8: 'int8'}[dt]
@@ -90,8 +91,10 @@ def main():
     hf.to(dev)
     prompt = torch.randint(0, cfg.vocab_size, (1, a.prompt_len), device=dev)
     models = {'e32': ours(torch.float32), 'e16': ours(low)}
-    auto = decoding_dtype(models['e32'])                      # what `--dtype auto` loads (the CLI, the widget): measured on a CPU
-    print(f'--dtype auto decodes in {name_of(auto)}' + (f" (bf16's products measured {bf16_decode_speedup(models['e32']):.2f}x float32's)" if dev.type == 'cpu' else ''))
+    measured = dev.type == 'cpu' and fast_dtype(dev) is torch.bfloat16    # where `--dtype auto` times bf16 against float32
+    with threads_for(generation_threads(models['e32'])):    # what `--dtype auto` loads (the CLI, the widget), under their threads
+        auto = decoding_dtype(models['e32'])
+        print(f'--dtype auto decodes in {name_of(auto)}' + (f" (bf16's products measured {bf16_decode_speedup(models['e32']):.2f}x float32's)" if measured else ''))
     models['c32'], models['c16'], models['default'] = ours(torch.float32), ours(low), ours(auto)
 
     def hf_gen(m, n, **kw):

@@ -638,7 +638,7 @@ class threads_for:
 DECODE_TIMED_BYTES = 512 * 2**20   # float32 bytes of products `bf16_decode_speedup` times at most: more than any CPU cache
 
 def bf16_decode_speedup(model:GPT)->float: # float32's time over bf16's: above 1, bf16 weights decode faster
-    "bf16 weights' speed-up over float32 for one token's products (batch 1) of a model shaped as `model`, each precision the faster of plain and packed: timed once per machine and shape"
+    "bf16 weights' speed-up over float32 for one token's products (batch 1) of a model shaped as `model` (on a CPU), each precision the faster of plain and packed: timed once per machine and shape"
     timed, size = [], 0
     for m in sorted(_linears(model), key=lambda m: m is not model.lm_head):   # the head first, then the blocks' in order
         if size >= DECODE_TIMED_BYTES: break
@@ -675,10 +675,13 @@ def load_for_decoding(checkpoint, # as `load_checkpoint`'s: a checkpoint directo
                       tokenizer:str=None, # for a checkpoint that names none
                       threads:int=None, # the CPU threads it will generate with (default `generation_threads`)
                      )->tuple: # (the model in eval mode, its tokenizer)
-    "`load_checkpoint` in the precision to decode in (`decoding_dtype`, measured under the threads the model will generate with)"
-    model, enc = load_checkpoint(checkpoint, device=device, tokenizer=tokenizer)    # as saved
-    with threads_for(threads or generation_threads(model)): dt = decoding_dtype(model, dtype)
-    return model.to(dt), enc
+    "`load_checkpoint` in the precision to decode in (`decoding_dtype`; on a CPU, measured under the threads the model will generate with)"
+    device = torch.device(device or 'cpu')
+    if dtype == 'auto' and device.type == 'cpu':                     # measured on the model: loaded as saved first
+        model, enc = load_checkpoint(checkpoint, device, tokenizer=tokenizer)
+        with threads_for(threads or generation_threads(model)): return model.to(decoding_dtype(model)), enc
+    named = dtype if dtype is None or isinstance(dtype, torch.dtype) else resolve_dtype(dtype, device)
+    return load_checkpoint(checkpoint, device, named, tokenizer)    # straight into it: a GPU never holds the float32 model
 
 # %% ../nbs/07_sampling.ipynb #51ef2418
 def print_completions(
