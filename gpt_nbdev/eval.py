@@ -113,28 +113,42 @@ class EvalShare:
         "Fail, on every process, in one line printed by rank 0, unless every process sees `path`: on other machines it may not be"
         everyone_sees(path, f'rank 0 {made} there, in its cache: on several machines, set GPT_NBDEV_CACHE to a folder they all share', self.env, self.group)
 
+    def _gathered(self, value)->list: # [(host, value)] by rank
+        "`value` of every process, with the machine it runs on"
+        every = [None] * self.env.world_size
+        dist.all_gather_object(every, (socket.gethostname(), value), group=self.group)
+        return every
+
     def same_files(self, paths:dict): # {flag: the path it gives}
         "Fail, on every process, in one line from rank 0, where some processes see one of `paths` and others do not (on one machine only)"
         if self.group is None: return
-        every = [None] * self.env.world_size
-        dist.all_gather_object(every, (socket.gethostname(), [Path(str(p)).exists() for p in paths.values()]), group=self.group)
+        every = self._gathered([Path(str(p)).exists() for p in paths.values()])
         for i, (flag, path) in enumerate(paths.items()):
-            blind = {}                                    # machine -> the processes there that cannot see it
-            for rank, (host, seen) in enumerate(every):
-                if not seen[i]: blind.setdefault(host, []).append(str(rank))
-            if 0 < sum(map(len, blind.values())) < len(every):   # (seen by none: not a path, or a typo each process names)
-                who = ', '.join(f'process{"es" * (len(r) > 1)} {", ".join(r)} on {host}' for host, r in blind.items())
+            blind = [rank for rank, (_, seen) in enumerate(every) if not seen[i]]
+            if 0 < len(blind) < len(every):                # (seen by none: not a path, or a typo each process names)
                 fix = ('put it on a filesystem they all share, or a copy at the same path on each' if Path(str(path)).is_absolute() else
                        f'give it as an absolute path (rank 0 reads {Path(str(path)).absolute()}), or start torchrun in the same folder on each machine')
-                share_errors(f'{flag} {path} is on some machines only: {who} cannot see it: {fix}', self.env, self.group)
+                share_errors(f'{flag} {path} is on some machines only: {_who(blind, every)} cannot see it: {fix}', self.env, self.group)
 
     def on_every(self, fn):
-        "`fn()` on every process, each with its own files: should it fail on any of them, every process stops, rank 0 printing the first error"
+        "`fn()` on every process, each with its own files: should it fail on any of them, every process stops, rank 0 printing the first error (and where, unless all failed)"
         try: answer, error = fn(), None
         except GptError as e: answer, error = None, e
-        if error is not None and self.group is None: raise error      # one process: its error itself
-        share_errors(None if error is None else str(error), self.env, self.group)
+        if self.group is None:
+            if error is not None: raise error                      # one process: its error itself
+            return answer
+        every = self._gathered(None if error is None else str(error))
+        failed = [rank for rank, (_, msg) in enumerate(every) if msg is not None]
+        if failed:                                                  # a message true of some processes says whose it is
+            msg = every[failed[0]][1] + ('' if len(failed) == len(every) else f' (on {_who(failed, every)} only)')
+            share_errors(msg, self.env, self.group)
         return answer
+
+def _who(ranks:list, every:list)->str: # e.g. 'processes 1, 3 on node-a, process 5 on node-b'
+    "The processes `ranks` named by machine (`every`: (host, ...) by rank)"
+    hosts = {}
+    for rank in ranks: hosts.setdefault(every[rank][0], []).append(str(rank))
+    return ', '.join(f'process{"es" * (len(r) > 1)} {", ".join(r)} on {host}' for host, r in hosts.items())
 
 # %% ../nbs/09_eval.ipynb #6e249369
 def token_nlls(
