@@ -140,7 +140,11 @@ class EvalShare:
         every = self._gathered(None if error is None else str(error))
         failed = [rank for rank, (_, msg) in enumerate(every) if msg is not None]
         if failed:                                                  # a message true of some processes says whose it is
-            msg = every[failed[0]][1] + ('' if len(failed) == len(every) else f' (on {_who(failed, every)} only)')
+            msg = every[failed[0]][1]
+            alike = [rank for rank in failed if every[rank][1] == msg]
+            others = [rank for rank in failed if every[rank][1] != msg]
+            if len(alike) < len(every):
+                msg += f' (on {_who(alike, every)}' + (f'; {_who(others, every)} failed otherwise' if others else ' only') + ')'
             share_errors(msg, self.env, self.group)
         return answer
 

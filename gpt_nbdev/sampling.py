@@ -210,15 +210,25 @@ def _linears(model:GPT)->list: return [m for m in model.modules() if isinstance(
 def _pack(linears:list)->dict: # id(a weight) -> its packed copy
     with torch.no_grad(): return {id(m.weight): torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1) for m in linears}
 
+def _token_products(weights:list, # [(weight, bias or None)]: the products, in one dtype
+                   )->list: # [plain()] and, where oneDNN's ops are there, packed(): each one token (batch 1) through every product
+    "The ways a decoder may run one token's products: plain (`F.linear`), and on weights packed for oneDNN (packed here, once)"
+    xs = [torch.zeros(1, w.size(1), dtype=w.dtype) for w, _ in weights]
+    def plain(): return [F.linear(x, w, b) for x, (w, b) in zip(xs, weights)]
+    if not hasattr(torch.ops.mkldnn, '_linear_pointwise'): return [plain]
+    with torch.no_grad(): packed = [torch.ops.mkldnn._reorder_linear_weight(w.detach(), 1) for w, _ in weights]
+    def fast(): return [torch.ops.mkldnn._linear_pointwise(x, p, b, 'none', [], '') for x, p, (_, b) in zip(xs, packed, weights)]
+    return [plain, fast]
+
+def _median_ratio(slower, faster)->float: # the median over 5 rounds of `slower`'s best time over `faster`'s, each timed in turn
+    with torch.inference_mode(): return round(statistics.median(slower() / faster() for _ in range(5)), 3)
+
 def packing_speedup(model:GPT)->float: # the plain products' time over the packed ones': above 1, packing pays
     "One token's products through every `nn.Linear` of `model` (batch 1), timed plain and packed in turn: once per machine and model"
     linears, p, c = _linears(model), model.lm_head.weight, model.config
     def measure():
-        packed, xs = _pack(linears), [torch.zeros(1, m.in_features, dtype=m.weight.dtype) for m in linears]
-        def plain(): return [F.linear(x, m.weight, m.bias) for x, m in zip(xs, linears)]
-        def fast(): return [torch.ops.mkldnn._linear_pointwise(x, packed[id(m.weight)], m.bias, 'none', [], '') for x, m in zip(xs, linears)]
-        with torch.inference_mode(): rounds = [best_time(plain, reps=1) / best_time(fast, reps=1) for _ in range(5)]
-        return round(statistics.median(rounds), 3)
+        plain, fast = _token_products([(m.weight, m.bias) for m in linears])
+        return _median_ratio(lambda: best_time(plain, reps=1), lambda: best_time(fast, reps=1))
     return measured_once(f'packed batch-1 products: {c.n_layer} layers x {c.n_embd}, vocabulary {c.vocab_size}, '
                          f'{len(linears)} products, {str(p.dtype).removeprefix("torch.")}', measure)
 
@@ -638,25 +648,16 @@ class threads_for:
 DECODE_TIMED_BYTES = 512 * 2**20   # float32 bytes of products `bf16_decode_speedup` times at most: more than any CPU cache
 
 def bf16_decode_speedup(model:GPT)->float: # float32's time over bf16's: above 1, bf16 weights decode faster
-    "bf16 weights' speed-up over float32 for one token's products (batch 1) of a model shaped as `model` (on a CPU), each precision the faster of plain and packed: timed once per machine and shape"
+    "bf16 weights' speed-up over float32 for one token's products (batch 1) of a model shaped as `model` (on a CPU), each precision the faster of plain and packed: timed once per machine, torch version, thread count and shape"
     timed, size = [], 0
     for m in sorted(_linears(model), key=lambda m: m is not model.lm_head):   # the head first, then the blocks' in order
         if size >= DECODE_TIMED_BYTES: break
         timed.append(m); size += 4 * m.weight.numel()
     def measure():
-        def ways(dtype): # one token through the timed products in `dtype`: plain, and packed where oneDNN is there
-            ws = [(m.weight.detach().to(dtype), None if m.bias is None else m.bias.detach().to(dtype)) for m in timed]
-            xs = [torch.zeros(1, w.size(1), dtype=dtype) for w, _ in ws]
-            out = [lambda: [F.linear(x, w, b) for x, (w, b) in zip(xs, ws)]]
-            if hasattr(torch.ops.mkldnn, '_linear_pointwise'):
-                packed = [torch.ops.mkldnn._reorder_linear_weight(w, 1) for w, _ in ws]
-                out.append(lambda: [torch.ops.mkldnn._linear_pointwise(x, p, b, 'none', [], '') for x, p, (_, b) in zip(xs, packed, ws)])
-            return out
-        with torch.inference_mode():
-            fp32, bf16 = ways(torch.float32), ways(torch.bfloat16)
-            def fastest(fns): return min(best_time(f, reps=1) for f in fns)
-            rounds = [fastest(fp32) / fastest(bf16) for _ in range(5)]
-        return round(statistics.median(rounds), 3)
+        fp32, bf16 = (_token_products([(m.weight.detach().to(dt), None if m.bias is None else m.bias.detach().to(dt)) for m in timed])
+                      for dt in (torch.float32, torch.bfloat16))
+        def fastest(ways): return min(best_time(f, reps=1) for f in ways)   # the way a decoder would take (`packed_model`)
+        return _median_ratio(lambda: fastest(fp32), lambda: fastest(bf16))
     c = model.config
     shapes = ','.join(f'{m.out_features}x{m.in_features}' for m in timed)
     return measured_once(f'bf16 vs float32 batch-1 products: {c.n_layer} layers x {c.n_embd}, vocabulary {c.vocab_size}, '
@@ -665,7 +666,7 @@ def bf16_decode_speedup(model:GPT)->float: # float32's time over bf16's: above 1
 def decoding_dtype(model:GPT, # the model as loaded, on its device
                    dtype='auto', # auto, float32, bfloat16, float16 (`resolve_dtype`), a torch dtype, or None (the model's own)
                   )->torch.dtype:
-    "The precision to decode `model` in: the one named; for auto, bf16 on a GPU that has it, and on a CPU where its products measured faster"
+    "The precision to decode `model` in: the one named; for auto, bf16 on a GPU that has it (else float16), and on a CPU where its products measured faster"
     if dtype is None or isinstance(dtype, torch.dtype): return dtype or model.lm_head.weight.dtype
     return resolve_dtype(dtype, model.lm_head.weight.device, partial(bf16_decode_speedup, model))
 
@@ -742,7 +743,7 @@ def generate_command(
     stream:bool=None, # print the text as it is produced; --no-stream: at once; neither: only --interactive streams
     interactive:store_true=False, # keep asking for prompts (an empty line or end of input quits)
     device:str='auto', # cpu, cuda, cuda:1 ... (auto: cuda if available)
-    dtype:str='auto', # float32 | bfloat16 | float16 (auto: bfloat16 on a GPU that has it, and on a CPU where it measured faster for this model)
+    dtype:str='auto', # float32 | bfloat16 | float16 (auto: on a GPU bfloat16, or float16 where it has none; on a CPU bfloat16 where it measured faster for this model)
     tokenizer:str=None, # for a checkpoint whose metadata names none, e.g. 'bytes' (else it must be the one named)
     compile:bool=None, # compile the decode step now (CUDA graphs on GPUs, frozen weights on CPUs; float32: the same text; bf16: a near tie may go the other way); --no-compile: never; neither: once the tokens generated repay it
     cache:bool=True, # decode with a KV cache (without: the whole context again for every token, nanoGPT's way; slow)
