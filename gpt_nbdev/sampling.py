@@ -202,13 +202,18 @@ class PackedLinear(nn.Module):
         super().__init__()
         self.weight, self.bias, self.packed = linear.weight, linear.bias, packed
     def forward(self, x:torch.Tensor)->torch.Tensor:
-        y = torch.ops.mkldnn._linear_pointwise(x.reshape(-1, x.size(-1)), self.packed, self.bias, 'none', [], '')
+        y = _packed_product(x.reshape(-1, x.size(-1)), self.packed, self.bias)
         return y.view(*x.shape[:-1], y.size(-1))
 
 def _linears(model:GPT)->list: return [m for m in model.modules() if isinstance(m, nn.Linear)]   # every product's module
 
-def _pack(linears:list)->dict: # id(a weight) -> its packed copy
-    with torch.no_grad(): return {id(m.weight): torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 1) for m in linears}
+def _packed(weight:torch.Tensor)->torch.Tensor: # a copy of `weight` laid out for oneDNN's product
+    with torch.no_grad(): return torch.ops.mkldnn._reorder_linear_weight(weight.detach(), 1)
+
+def _packed_product(x:torch.Tensor, packed:torch.Tensor, bias:torch.Tensor)->torch.Tensor: # x (N, in) -> (N, out), on a `_packed` weight
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, 'none', [], '')
+
+def _pack(linears:list)->dict: return {id(m.weight): _packed(m.weight) for m in linears}   # id(a weight) -> its packed copy
 
 def _token_products(weights:list, # [(weight, bias or None)]: the products, in one dtype
                    )->list: # [plain()] and, where oneDNN's ops are there, packed(): each one token (batch 1) through every product
@@ -216,8 +221,8 @@ def _token_products(weights:list, # [(weight, bias or None)]: the products, in o
     xs = [torch.zeros(1, w.size(1), dtype=w.dtype) for w, _ in weights]
     def plain(): return [F.linear(x, w, b) for x, (w, b) in zip(xs, weights)]
     if not hasattr(torch.ops.mkldnn, '_linear_pointwise'): return [plain]
-    with torch.no_grad(): packed = [torch.ops.mkldnn._reorder_linear_weight(w.detach(), 1) for w, _ in weights]
-    def fast(): return [torch.ops.mkldnn._linear_pointwise(x, p, b, 'none', [], '') for x, p, (_, b) in zip(xs, packed, weights)]
+    packed = [_packed(w) for w, _ in weights]
+    def fast(): return [_packed_product(x, p, b) for x, p, (_, b) in zip(xs, packed, weights)]
     return [plain, fast]
 
 def _median_ratio(slower, faster)->float: # the median over 5 rounds of `slower`'s best time over `faster`'s, each timed in turn
@@ -761,8 +766,7 @@ def generate_command(
         raise SamplingError(f'--{unused[0]} does not apply to --method {method}: it is for --method {used_by(unused[0])}')
     stops = _stop_list(stop.replace('\\n', '\n').replace('\\t', '\t')) if stop is not None else None
     device = resolve_device(device)
-    resolve_dtype(dtype, device)                                    # a precision this device lacks: refused before loading
-    model, enc = load_for_decoding(checkpoint, device, dtype, tokenizer)
+    model, enc = load_for_decoding(checkpoint, device, dtype, tokenizer)   # (a precision this device lacks: refused before loading)
     if device.type == 'cpu': torch.set_num_threads(generation_threads(model))   # this process's own count, for good
     if compile: print(f"compiling the decode step at the first token ({'20-40 s on a CPU, less once inductor has cached it' if device.type == 'cpu' else 'about 15 s'})", file=sys.stderr)
     say = partial(print_completions, model, enc, max_new_tokens=max_new_tokens, num_samples=num_samples, sampling=sampling,
